@@ -1,0 +1,264 @@
+/**
+ * The one place where convolution shapes, padding and argument checks live.
+ * Every op and every backend kernel (cpu, webgl) derives its geometry here, so the
+ * patch matrix means the same thing everywhere:
+ *
+ *   patch row  = one output position (outRow, outCol), `outHeight * outWidth` rows per image
+ *   patch col  = one filter tap (kh, kw, c), in tfjs's filter order [kh][kw][c]
+ *   input read = (outRow * strideHeight - padTop + kh * dilationHeight,
+ *                 outCol * strideWidth - padLeft + kw * dilationWidth, c), zero outside.
+ */
+import {backend_util} from '@tensorflow/tfjs-core';
+
+export type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+export type Conv2dPad = 'valid' | 'same' | number | ExplicitPadding;
+export type Conv1dExplicitPadding = [[number, number], [number, number], [number, number]];
+export type Conv1dPad = 'valid' | 'same' | 'causal' | number | Conv1dExplicitPadding;
+export type DimRoundingMode = 'floor' | 'round' | 'ceil';
+export type Conv2dDataFormat = 'NHWC' | 'NCHW';
+export type Conv1dDataFormat = 'NWC' | 'NCW';
+
+/** tfjs's own description of a 2D convolution (shapes, strides, dilations, pads). */
+export type ConvGeometry = backend_util.Conv2DInfo;
+
+/** The settings of a 2D convolution, as the Conv2D kernel receives them. */
+export interface Conv2dSettings {
+  strides: number | [number, number];
+  pad: Conv2dPad;
+  dataFormat: Conv2dDataFormat;
+  dilations: number | [number, number];
+  dimRoundingMode?: DimRoundingMode;
+}
+
+/** The settings of a 1D convolution, as the Im2colConv1D kernel receives them. */
+export interface Conv1dSettings {
+  stride: number;
+  pad: Conv1dPad;
+  dataFormat: Conv1dDataFormat;
+  dilation: number;
+  dimRoundingMode?: DimRoundingMode;
+}
+
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function fail(opName: string, message: string): never {
+  throw new Error(`${opName}: ${message}`);
+}
+
+function isPositiveInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function isNonNegativeInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isPair(v: unknown, check: (x: unknown) => boolean): boolean {
+  return Array.isArray(v) && v.length === 2 && check(v[0]) && check(v[1]);
+}
+
+/** Accepts `n` or `[n, m]` of positive integers; returns the pair. */
+function positivePair(opName: string, argName: string, value: unknown, what: string):
+    [number, number] {
+  if (isPositiveInt(value)) return [value as number, value as number];
+  if (isPair(value, isPositiveInt)) return value as [number, number];
+  return fail(opName, `argument '${argName}' must be a positive integer or a pair ` +
+      `[${what}Height, ${what}Width] of positive integers, but got ${describe(value)}.`);
+}
+
+export function checkFloatDtype(opName: string, argName: string, dtype: string): void {
+  if (dtype !== 'float32') {
+    fail(opName, `argument '${argName}' must have dtype float32, but got ${dtype}.`);
+  }
+}
+
+export function checkRank(opName: string, argName: string, shape: number[], ranks: number[],
+                          layout: string): void {
+  if (!ranks.includes(shape.length)) {
+    fail(opName, `argument '${argName}' must be rank ${ranks.join(' or ')} (${layout}), ` +
+        `but got rank ${shape.length} with shape [${shape}].`);
+  }
+}
+
+function checkDimRoundingMode(opName: string, pad: unknown, mode: unknown): void {
+  if (mode == null) return;
+  if (mode !== 'floor' && mode !== 'round' && mode !== 'ceil') {
+    fail(opName, `argument 'dimRoundingMode' must be 'floor', 'round' or 'ceil', but got ` +
+        `${describe(mode)}.`);
+  }
+  if (typeof pad === 'string') {
+    fail(opName, `argument 'dimRoundingMode' (${mode}) needs a numeric or explicit 'pad', ` +
+        `but 'pad' is '${pad}'.`);
+  }
+}
+
+function checkExplicitPadding(opName: string, pad: unknown[], rank: number, dataFormat: string,
+                              spatialAxes: number[]): void {
+  const form = dataFormat.split('').map((d, i) => spatialAxes.includes(i) ?
+      `[${d.toLowerCase()}Before, ${d.toLowerCase()}After]` : '[0, 0]').join(', ');
+  const ok = pad.length === rank &&
+      pad.every((p, i) => isPair(p, isNonNegativeInt) &&
+          (spatialAxes.includes(i) || ((p as number[])[0] === 0 && (p as number[])[1] === 0)));
+  if (!ok) {
+    fail(opName, `argument 'pad' as explicit padding for ${dataFormat} must be [${form}] ` +
+        `of non-negative integers, but got ${describe(pad)}.`);
+  }
+}
+
+/**
+ * Checks a 2D convolution's arguments (rank-4 input), throwing an Error that names the
+ * argument. Runs before any tensor work.
+ */
+export function checkConv2dArgs(opName: string, xShape: number[], filterShape: number[],
+                                settings: Conv2dSettings): void {
+  const {pad, dataFormat, dimRoundingMode} = settings;
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
+  }
+  checkRank(opName, 'x', xShape, [4], dataFormat === 'NHWC' ?
+      '[batch, height, width, inChannels]' : '[batch, inChannels, height, width]');
+  checkRank(opName, 'filter', filterShape, [4],
+      '[filterHeight, filterWidth, inChannels, outChannels]');
+  const inChannels = dataFormat === 'NHWC' ? xShape[3] : xShape[1];
+  if (filterShape[2] !== inChannels) {
+    fail(opName, `argument 'filter' must have inChannels (dimension 2) equal to the input's ` +
+        `channels (${inChannels}), but got filter shape [${filterShape}].`);
+  }
+  if (filterShape[0] < 1 || filterShape[1] < 1) {
+    fail(opName, `argument 'filter' must have a height and width of at least 1, but got ` +
+        `filter shape [${filterShape}].`);
+  }
+  positivePair(opName, 'strides', settings.strides, 'stride');
+  positivePair(opName, 'dilations', settings.dilations, 'dilation');
+  if (typeof pad === 'number') {
+    if (!isNonNegativeInt(pad)) {
+      fail(opName, `argument 'pad' as a number must be a non-negative integer, but got ${pad}.`);
+    }
+  } else if (Array.isArray(pad)) {
+    checkExplicitPadding(opName, pad, 4, dataFormat, dataFormat === 'NHWC' ? [1, 2] : [2, 3]);
+  } else if (pad !== 'same' && pad !== 'valid') {
+    fail(opName, `argument 'pad' must be 'valid', 'same', a non-negative integer or explicit ` +
+        `padding, but got ${describe(pad)}.`);
+  }
+  checkDimRoundingMode(opName, pad, dimRoundingMode);
+  const geometry = conv2dGeometry(xShape, filterShape, settings);
+  if (geometry.outHeight < 0 || geometry.outWidth < 0) {
+    fail(opName, `the dilated filter (${geometry.effectiveFilterHeight}x` +
+        `${geometry.effectiveFilterWidth}) does not fit the padded input ` +
+        `(${xShape}) with pad ${describe(pad)}: output would be ` +
+        `${geometry.outHeight}x${geometry.outWidth}.`);
+  }
+}
+
+/** Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments). */
+export function conv2dGeometry(xShape: number[], filterShape: number[],
+                               settings: Conv2dSettings): ConvGeometry {
+  return backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      filterShape as [number, number, number, number], settings.strides, settings.dilations,
+      settings.pad, settings.dimRoundingMode, false,
+      settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst');
+}
+
+/**
+ * Checks a 1D convolution's arguments (rank-3 input: [batch, width, inChannels] for NWC,
+ * [batch, inChannels, width] for NCW).
+ */
+export function checkConv1dArgs(opName: string, xShape: number[], filterShape: number[],
+                                settings: Conv1dSettings): void {
+  const {pad, dataFormat} = settings;
+  if (dataFormat !== 'NWC' && dataFormat !== 'NCW') {
+    fail(opName, `argument 'dataFormat' must be 'NWC' or 'NCW', but got ${describe(dataFormat)}.`);
+  }
+  checkRank(opName, 'x', xShape, [3], dataFormat === 'NWC' ?
+      '[batch, width, inChannels]' : '[batch, inChannels, width]');
+  checkRank(opName, 'filter', filterShape, [3], '[filterWidth, inChannels, outChannels]');
+  if (!isPositiveInt(settings.stride)) {
+    fail(opName, `argument 'stride' must be a positive integer, but got ${describe(settings.stride)}.`);
+  }
+  if (!isPositiveInt(settings.dilation)) {
+    fail(opName, `argument 'dilation' must be a positive integer, but got ` +
+        `${describe(settings.dilation)}.`);
+  }
+  if (Array.isArray(pad)) {
+    checkExplicitPadding(opName, pad, 3, dataFormat, dataFormat === 'NWC' ? [1] : [2]);
+  } else if (pad !== 'causal' && pad !== 'same' && pad !== 'valid' &&
+             !(typeof pad === 'number' && isNonNegativeInt(pad))) {
+    fail(opName, `argument 'pad' must be 'valid', 'same', 'causal', a non-negative integer or ` +
+        `explicit padding, but got ${describe(pad)}.`);
+  }
+  const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(xShape, filterShape, settings);
+  checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d);
+}
+
+/**
+ * A 1D convolution is the 2D one on an image of height 1. Numeric, explicit and causal
+ * pads pad the width only (tf.conv1d 4.22 pads the height too and fails).
+ */
+export function conv1dAs2d(xShape: number[], filterShape: number[], settings: Conv1dSettings): {
+  x4dShape: number[], filter4dShape: number[], settings2d: Conv2dSettings
+} {
+  const {stride, dilation, dataFormat, dimRoundingMode} = settings;
+  const channelsLast = dataFormat === 'NWC';
+  const [batch, d1, d2] = xShape;
+  const x4dShape = channelsLast ? [batch, 1, d1, d2] : [batch, d1, 1, d2];
+  const filter4dShape = [1, ...filterShape];
+  let widthPad: [number, number] | null = null;
+  const pad = settings.pad;
+  if (pad === 'causal') {
+    widthPad = [dilation * (filterShape[0] - 1), 0];
+  } else if (typeof pad === 'number') {
+    widthPad = [pad, pad];
+  } else if (Array.isArray(pad)) {
+    widthPad = channelsLast ? pad[1] : pad[2];
+  }
+  const pad2d: Conv2dPad = widthPad == null ? pad as 'same' | 'valid' :
+      channelsLast ? [[0, 0], [0, 0], widthPad, [0, 0]] : [[0, 0], [0, 0], [0, 0], widthPad];
+  return {
+    x4dShape,
+    filter4dShape,
+    settings2d: {
+      strides: [1, stride],
+      pad: pad2d,
+      dataFormat: channelsLast ? 'NHWC' : 'NCHW',
+      dilations: [1, dilation],
+      dimRoundingMode
+    }
+  };
+}
+
+/** Columns of the patch matrix: one per filter tap (kh, kw, c). */
+export function patchLength(g: ConvGeometry): number {
+  return g.filterHeight * g.filterWidth * g.inChannels;
+}
+
+/**
+ * How many patch-matrix rows (output positions) fit a workspace of `budgetBytes` float32
+ * values, rounded down to a multiple of `rowMultiple` where that leaves at least one
+ * multiple; never less than one row, never more than one image's rows.
+ */
+export function patchRowsPerTile(g: ConvGeometry, budgetBytes: number, rowMultiple = 1): number {
+  const imageRows = g.outHeight * g.outWidth;
+  const fit = Math.floor(budgetBytes / (4 * Math.max(1, patchLength(g))));
+  const aligned = fit >= rowMultiple ? fit - (fit % rowMultiple) : fit;
+  return Math.max(1, Math.min(imageRows, aligned));
+}
+
+/** Geometry of the patch matrix alone (the Im2col kernel), and its [batch, rows, cols] shape. */
+export function im2colGeometry(xShape: number[], attrs: {
+  filterSize: [number, number], strides: number | [number, number], pad: Conv2dPad,
+  dilations: number | [number, number], dataFormat: Conv2dDataFormat
+}): {geometry: ConvGeometry, outShape: [number, number, number]} {
+  const inChannels = attrs.dataFormat === 'NHWC' ? xShape[3] : xShape[1];
+  const geometry = conv2dGeometry(xShape, [...attrs.filterSize, inChannels, 1], attrs);
+  return {
+    geometry,
+    outShape: [geometry.batchSize, geometry.outHeight * geometry.outWidth, patchLength(geometry)]
+  };
+}

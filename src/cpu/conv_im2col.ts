@@ -1,0 +1,41 @@
+/**
+ * The CPU convolution: im2col into a bounded workspace, one GEMM per tile of output
+ * positions, results written in place in the output (NHWC or NCHW).
+ */
+import {util} from '@tensorflow/tfjs-core';
+import {workspaceBytes as workspaceBudget} from '../config';
+import {ConvGeometry, patchLength, patchRowsPerTile} from '../conv_geometry';
+import {cpuGemm} from './gemm';
+import {fillPatchRows} from './patch_matrix';
+
+/** Returns the output and the size of the patch-matrix workspace it used, in bytes. */
+export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeometry):
+    {out: Float32Array, workspaceBytes: number} {
+  const out = new Float32Array(util.sizeFromShape(g.outShape));
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const totalRows = g.batchSize * rowsPerImage;
+  const depth = patchLength(g);
+  const outChannels = g.outChannels;
+  if (totalRows === 0 || outChannels === 0 || depth === 0) return {out, workspaceBytes: 0};
+
+  const gemm = cpuGemm();
+  const packedFilter = gemm.packFilter(filter, depth, outChannels);
+  const tileRows = patchRowsPerTile(g, workspaceBudget(), gemm.rowMultiple);
+  const patch = gemm.workspace(tileRows * depth);
+  const channelsLast = g.dataFormat === 'channelsLast';
+  for (let row0 = 0; row0 < totalRows;) {
+    // NHWC output rows are contiguous across images; NCHW tiles stop at an image's end.
+    const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
+    const rows = Math.min(tileRows, limit - row0);
+    fillPatchRows(x, g, row0, rows, patch);
+    if (channelsLast) {
+      gemm.multiply(patch, rows, packedFilter, out, row0 * outChannels, outChannels, 1);
+    } else {
+      const image = Math.floor(row0 / rowsPerImage);
+      const offset = image * outChannels * rowsPerImage + (row0 - image * rowsPerImage);
+      gemm.multiply(patch, rows, packedFilter, out, offset, 1, rowsPerImage);
+    }
+    row0 += rows;
+  }
+  return {out, workspaceBytes: 4 * tileRows * depth};
+}

@@ -1,0 +1,76 @@
+/**
+ * im2col on the CPU: writes rows of the patch matrix (one row per output position, taps in
+ * (kh, kw, c) order, zeros where the dilated window hangs over the padding).
+ */
+import {ConvGeometry, patchLength} from '../conv_geometry';
+
+/**
+ * Fills `patch` with `rows` patch-matrix rows starting at flat row `flatRow0`, where flat
+ * row = image * outHeight * outWidth + outRow * outWidth + outCol (tiles may span images).
+ */
+export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number, rows: number,
+                              patch: Float32Array): void {
+  const {inHeight, inWidth, inChannels, outWidth, filterHeight, filterWidth} = g;
+  const {strideHeight, strideWidth, dilationHeight, dilationWidth} = g;
+  const rowsPerImage = g.outHeight * outWidth;
+  const channelsLast = g.dataFormat === 'channelsLast';
+  const tapRowLength = filterWidth * inChannels;
+  const imageSize = inHeight * inWidth * inChannels;
+  const planeSize = inHeight * inWidth;
+  let dst = 0;
+  for (let r = 0; r < rows; r++) {
+    const flatRow = flatRow0 + r;
+    const image = Math.floor(flatRow / rowsPerImage);
+    const position = flatRow - image * rowsPerImage;
+    const outRow = Math.floor(position / outWidth);
+    const outCol = position - outRow * outWidth;
+    const inRow0 = outRow * strideHeight - g.padInfo.top;
+    const inCol0 = outCol * strideWidth - g.padInfo.left;
+    // The taps kw in [kwFirst, kwEnd) read inside the image; the others read padding.
+    const kwFirst = inCol0 >= 0 ? 0 : Math.min(filterWidth, Math.ceil(-inCol0 / dilationWidth));
+    const kwEnd = Math.max(kwFirst,
+        Math.min(filterWidth, Math.ceil((inWidth - inCol0) / dilationWidth)));
+    for (let kh = 0; kh < filterHeight; kh++) {
+      const inRow = inRow0 + kh * dilationHeight;
+      if (inRow < 0 || inRow >= inHeight) {
+        patch.fill(0, dst, dst + tapRowLength);
+        dst += tapRowLength;
+        continue;
+      }
+      patch.fill(0, dst, dst + kwFirst * inChannels);
+      if (channelsLast) {
+        const rowBase = image * imageSize + inRow * inWidth * inChannels;
+        if (dilationWidth === 1) {
+          // Taps of one filter row read one contiguous run of the input row.
+          const src = rowBase + (inCol0 + kwFirst) * inChannels;
+          const length = (kwEnd - kwFirst) * inChannels;
+          const at = dst + kwFirst * inChannels;
+          for (let i = 0; i < length; i++) patch[at + i] = x[src + i];
+        } else {
+          for (let kw = kwFirst; kw < kwEnd; kw++) {
+            const src = rowBase + (inCol0 + kw * dilationWidth) * inChannels;
+            const at = dst + kw * inChannels;
+            for (let c = 0; c < inChannels; c++) patch[at + c] = x[src + c];
+          }
+        }
+      } else {
+        const rowBase = image * imageSize + inRow * inWidth;
+        for (let kw = kwFirst; kw < kwEnd; kw++) {
+          const src = rowBase + inCol0 + kw * dilationWidth;
+          const at = dst + kw * inChannels;
+          for (let c = 0; c < inChannels; c++) patch[at + c] = x[src + c * planeSize];
+        }
+      }
+      patch.fill(0, dst + kwEnd * inChannels, dst + tapRowLength);
+      dst += tapRowLength;
+    }
+  }
+}
+
+/** The whole patch matrix of every image: [batch * outHeight * outWidth, patchLength]. */
+export function patchMatrix(x: Float32Array, g: ConvGeometry): Float32Array {
+  const rows = g.batchSize * g.outHeight * g.outWidth;
+  const patch = new Float32Array(rows * patchLength(g));
+  fillPatchRows(x, g, 0, rows, patch);
+  return patch;
+}

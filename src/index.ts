@@ -1,0 +1,18 @@
+/**
+ * tfjs-im2col: convolutions for TensorFlow.js computed as an explicit im2col patch matrix
+ * and one GEMM. Importing the package registers its kernels for the cpu and webgl backends
+ * (registration needs neither backend to be imported).
+ */
+import './config';
+import './cpu/register';
+
+export {explainConv1d, explainConv2d} from './ops/explain';
+export type {Explanation} from './ops/explain';
+export {im2col} from './ops/im2col';
+export {im2colConv1d} from './ops/im2col_conv1d';
+export {im2colConv2d} from './ops/im2col_conv2d';
+export {WORKSPACE_BYTES_FLAG} from './config';
+export {kernelStats, resetKernelStats} from './stats';
+export type {KernelStats} from './stats';
+export * from './kernel_names';
+export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, DimRoundingMode, ExplicitPadding} from './conv_geometry';

@@ -1,0 +1,29 @@
+/** Small helpers shared by the ops: input conversion and kernel availability. */
+import {getBackend, getKernel, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {checkFloatDtype} from '../conv_geometry';
+
+/**
+ * A float32 tensor from a Tensor or TensorLike; a non-float tensor is refused (tf.conv2d
+ * would silently compute on it). Tensors made here are disposed by the op's scope.
+ */
+export function toFloatTensor(value: Tensor | TensorLike, argName: string, opName: string): Tensor {
+  if (value instanceof Tensor) {
+    checkFloatDtype(opName, argName, value.dtype);
+    return value;
+  }
+  if (value == null || typeof value === 'string' ||
+      (typeof value !== 'number' && typeof (value as ArrayLike<unknown>).length !== 'number')) {
+    throw new Error(`${opName}: argument '${argName}' must be a Tensor or TensorLike, but got ` +
+        `${value === null ? 'null' : typeof value}.`);
+  }
+  return tensor(value as TensorLike, undefined, 'float32');
+}
+
+/** Fails clearly when the active backend has no kernel of this package. */
+export function checkKernelAvailable(opName: string, kernelName: string): void {
+  const backend = getBackend();
+  if (getKernel(kernelName, backend) == null) {
+    throw new Error(`${opName}: the active backend '${backend}' has no ${kernelName} kernel; ` +
+        `tfjs-im2col provides kernels for the 'cpu' and 'webgl' backends.`);
+  }
+}
