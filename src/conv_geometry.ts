@@ -156,13 +156,20 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
   }
 }
 
-/** Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments). */
+/**
+ * Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments).
+ * A numeric pad goes in as the equivalent explicit padding: tfjs 4.22 sizes both axes of a
+ * numeric pad from the filter height and height stride, wrong for non-square filters/strides.
+ */
 export function conv2dGeometry(xShape: number[], filterShape: number[],
                                settings: Conv2dSettings): ConvGeometry {
+  const {pad, dataFormat} = settings;
+  const explicitPad: Conv2dPad = typeof pad !== 'number' ? pad : dataFormat === 'NHWC' ?
+      [[0, 0], [pad, pad], [pad, pad], [0, 0]] : [[0, 0], [0, 0], [pad, pad], [pad, pad]];
   return backend_util.computeConv2DInfo(
       xShape as [number, number, number, number],
       filterShape as [number, number, number, number], settings.strides, settings.dilations,
-      settings.pad, settings.dimRoundingMode, false,
+      explicitPad, settings.dimRoundingMode, false,
       settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst');
 }
 
