@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 
 describe('bounded workspace', () => {
-  afterEach(() => tf.env().reset(WORKSPACE_BYTES_FLAG));
+  const defaultBytes = tf.env().getNumber(WORKSPACE_BYTES_FLAG);
+  afterEach(() => tf.env().set(WORKSPACE_BYTES_FLAG, defaultBytes));
 
   it('many small tiles give the same results as tf.conv2d', () => {
     const rng = new Random(7);

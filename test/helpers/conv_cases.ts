@@ -150,8 +150,8 @@ function conv1dWidthPadding(c: {pad: Pad1d, dataFormat: string, dilation: number
  */
 export function referenceConv2d(tf: typeof tfType, c: Conv2dCase): tfType.Tensor {
   return tf.tidy(() => {
-    const x = tf.tensor(c.x, c.xShape) as tfType.Tensor4D;
-    const filter = tf.tensor(c.filter, c.filterShape) as tfType.Tensor4D;
+    const x = tf.tensor4d(c.x, c.xShape as [number, number, number, number]);
+    const filter = tf.tensor4d(c.filter, c.filterShape as [number, number, number, number]);
     const stridedAndDilated = Math.max(...c.strides) > 1 && Math.max(...c.dilations) > 1;
     if (!stridedAndDilated) {
       // A numeric pad p means p on every side; tf.conv2d 4.22 sizes its width from the filter
