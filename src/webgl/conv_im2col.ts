@@ -116,6 +116,24 @@ function texelWidth(backend: MathBackendWebGL, info: TensorInfo): number {
   return packedTexelWidth(texShape);
 }
 
+/**
+ * A 1x1, stride-1, unpadded NHWC convolution's patch matrix is its input: when x is already
+ * a packed texture of the same [.., width, channels] blocks, the GEMM reads it directly.
+ */
+function packedInputIsPatchMatrix(backend: MathBackendWebGL, x: TensorInfo, g: ConvGeometry):
+    boolean {
+  const {padInfo} = g;
+  if (g.dataFormat !== 'channelsLast' || g.filterHeight !== 1 || g.filterWidth !== 1 ||
+      g.strideHeight !== 1 || g.strideWidth !== 1 ||
+      padInfo.top + padInfo.bottom + padInfo.left + padInfo.right !== 0) {
+    return false;
+  }
+  const data = backend.texData.get(x.dataId);
+  return data.isPacked === true && data.texture != null && data.shape.length >= 2 &&
+      data.shape[data.shape.length - 2] === g.inWidth &&
+      data.shape[data.shape.length - 1] === g.inChannels;
+}
+
 /** The largest patch texture, in texels, that the texture size and memory budget allow. */
 export function maxPatchTexels(): number {
   const maxSize = env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
@@ -153,7 +171,10 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
   };
   const epilogueInputs = [epilogue.bias, epilogue.preluActivationWeights, epilogue.leakyreluAlpha]
       .filter((t): t is TensorInfo => t != null);
-  const chunks = planOutputChunks(g, maxPatchTexels());
+  const inputAsPatches = packedInputIsPatchMatrix(backend, x, g);
+  const chunks = inputAsPatches ?
+      [{firstRow: 0, rows: g.batchSize * g.outHeight, firstCol: 0, cols: g.outWidth}] :
+      planOutputChunks(g, maxPatchTexels());
   const keepPacked = true;
   const filterMatrix = backend.runWebGLProgram(new FilterMatrixPackedProgram(g), [filter],
                                                'float32', undefined, keepPacked);
@@ -162,13 +183,15 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
   try {
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i];
-      const patch = backend.runWebGLProgram(
+      const patchShape: [number, number, number] = [chunk.rows, chunk.cols, depth];
+      const patch = inputAsPatches ? {...x, shape: patchShape} : backend.runWebGLProgram(
           new Im2colPackedProgram(g, chunk.rows, chunk.cols, g.outWidth), [x], 'float32',
           [[chunk.firstRow * g.outWidth + chunk.firstCol]], keepPacked);
       try {
-        const patchShape: [number, number, number] = [chunk.rows, chunk.cols, depth];
-        workspaceBytes = Math.max(workspaceBytes,
-            TEXEL_BYTES * chunk.rows * Math.ceil(chunk.cols / 2) * Math.ceil(depth / 2));
+        if (!inputAsPatches) {
+          workspaceBytes = Math.max(workspaceBytes,
+              TEXEL_BYTES * chunk.rows * Math.ceil(chunk.cols / 2) * Math.ceil(depth / 2));
+        }
         const outside: GemmOutsideChunk = chunks.length === 1 ? 'nothing' :
             i === 0 ? 'zeros' : 'previous';
         const program = new GemmPackedProgram({
@@ -184,7 +207,7 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
         if (out != null) backend.disposeIntermediateTensorInfo(out);
         out = next;
       } finally {
-        backend.disposeIntermediateTensorInfo(patch);
+        if (!inputAsPatches) backend.disposeIntermediateTensorInfo(patch);
       }
     }
   } catch (error) {

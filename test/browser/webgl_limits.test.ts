@@ -3,6 +3,7 @@
  * im2col texture, chunked runs under a small workspace budget, no leaks (also after
  * errors), clear errors, tfjs's Conv2D left intact, and half-float textures.
  */
+import type * as tfc from '@tensorflow/tfjs-core';
 import {Conv2dCase, randomConv2dCase, randomConv1dCase} from '../helpers/conv_cases';
 import {Random} from '../helpers/random';
 import {TfjsPage} from './tfjs_page';
@@ -27,13 +28,13 @@ describe('webgl limits, leaks and errors', () => {
   it('with WEBGL_MAX_TEXTURE_SIZE 1024, tf.conv2d throws and im2colConv2d is right', async () => {
     const got = await page.run(async ({tf, lib}) => {
       const maxSize = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
-      const x = tf.randomUniform([1, 256, 256, 16], -1, 1, 'float32', 1) as never;
-      const filter = tf.randomUniform([3, 3, 16, 8], -1, 1, 'float32', 2) as never;
+      const x = tf.randomUniform([1, 256, 256, 16], -1, 1, 'float32', 1) as tfc.Tensor4D;
+      const filter = tf.randomUniform([3, 3, 16, 8], -1, 1, 'float32', 2) as tfc.Tensor4D;
       tf.env().set('WEBGL_MAX_TEXTURE_SIZE', 1024);
       let tfjsError = '';
       let ours: Float32Array;
       let stats;
-      const start = tf.memory() as {numTensors: number};
+      const start = tf.memory() as unknown as {numTensors: number};
       try {
         try {
           tf.conv2d(x, filter, 1, 'same').dataSync();
@@ -48,7 +49,7 @@ describe('webgl limits, leaks and errors', () => {
       } finally {
         tf.env().set('WEBGL_MAX_TEXTURE_SIZE', maxSize);
       }
-      const leaked = (tf.memory() as {numTensors: number}).numTensors - start.numTensors;
+      const leaked = (tf.memory() as unknown as {numTensors: number}).numTensors - start.numTensors;
       await tf.setBackend('cpu');
       const expected = tf.conv2d(x, filter, 1, 'same');
       const error = (globalThis as any).__tfjsPage.cases.relativeError(ours, expected.dataSync());
@@ -70,8 +71,8 @@ describe('webgl limits, leaks and errors', () => {
   it('a 16 KiB workspace splits runs into many chunks (rows and columns) with the same results', async () => {
     const rng = new Random(555);
     const cases = [
-      ...Array.from({length: 30}, () => randomConv2dCase(rng)),
-      ...Array.from({length: 15}, () => randomConv1dCase(rng)),
+      ...Array.from({length: 14}, () => randomConv2dCase(rng)),
+      ...Array.from({length: 6}, () => randomConv1dCase(rng)),
     ];
     const results = await page.run(({tf, lib, cases: helpers}, list) => {
       const budget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
@@ -81,14 +82,14 @@ describe('webgl limits, leaks and errors', () => {
         const filter = tf.tensor(c.filter, c.filterShape);
         tf.env().set(lib.WORKSPACE_BYTES_FLAG, 16 * 1024);
         lib.resetKernelStats();
-        const start = tf.memory() as {numTensors: number, numBytesInGPU: number};
+        const start = tf.memory() as unknown as {numTensors: number, numBytesInGPU: number};
         try {
-          const out = c.kind === 'conv2d' ?
+          const out: tfc.Tensor = c.kind === 'conv2d' ?
               lib.im2colConv2d(x as never, filter as never, c.strides, c.pad, c.dataFormat, c.dilations, c.dimRoundingMode) :
               lib.im2colConv1d(x as never, filter as never, c.stride, c.pad, c.dataFormat, c.dilation);
           const error = helpers.relativeError(out.dataSync(), reference.dataSync());
           out.dispose();
-          const end = tf.memory() as {numTensors: number, numBytesInGPU: number};
+          const end = tf.memory() as unknown as {numTensors: number, numBytesInGPU: number};
           return {error, peak: lib.kernelStats().peakWorkspaceBytes, leakedTensors: end.numTensors - start.numTensors};
         } finally {
           tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
@@ -105,7 +106,7 @@ describe('webgl limits, leaks and errors', () => {
 
   it('no op leaks textures, and errors leak nothing', async () => {
     const got = await page.run(({tf, lib}) => {
-      const memory = () => tf.memory() as {numTensors: number, numBytesInGPU: number};
+      const memory = () => tf.memory() as unknown as {numTensors: number, numBytesInGPU: number};
       const x = tf.add(tf.randomNormal([2, 9, 9, 4]), tf.scalar(0)) as never;
       const filter = tf.randomNormal([3, 3, 4, 6]) as never;
       const x1 = tf.randomNormal([2, 30, 3]) as never;
@@ -165,7 +166,7 @@ describe('webgl limits, leaks and errors', () => {
 
   it('registered under the name Conv2D on webgl, tf.conv2d and tf.conv1d keep their results', async () => {
     const rng = new Random(99);
-    const cases = Array.from({length: 30}, () => randomConv2dCase(rng))
+    const cases = Array.from({length: 20}, () => randomConv2dCase(rng))
         .filter(c => !(Math.max(...c.strides) > 1 && Math.max(...c.dilations) > 1));
     const got = await page.run(({tf, lib, cases: helpers}, list: Conv2dCase[]) => {
       const conv1d = () => {
@@ -220,15 +221,15 @@ describe('half-float textures (WEBGL_FORCE_F16_TEXTURES)', () => {
         if (!(await tf.setBackend('webgl'))) throw new Error('webgl failed to start');
       });
       const rng = new Random(16);
-      const cases = [...Array.from({length: 20}, () => randomConv2dCase(rng)),
-                     ...Array.from({length: 10}, () => randomConv1dCase(rng))];
+      const cases = [...Array.from({length: 14}, () => randomConv2dCase(rng)),
+                     ...Array.from({length: 6}, () => randomConv1dCase(rng))];
       const got = await page.run(async ({tf, lib, cases: helpers}, list) => {
         const renderFloat32 = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') &&
             !tf.env().getBool('WEBGL_FORCE_F16_TEXTURES');
         const outputs = list.map(c => {
           const x = tf.tensor(c.x, c.xShape);
           const filter = tf.tensor(c.filter, c.filterShape);
-          const out = c.kind === 'conv2d' ?
+          const out: tfc.Tensor = c.kind === 'conv2d' ?
               lib.im2colConv2d(x as never, filter as never, c.strides, c.pad, c.dataFormat, c.dilations, c.dimRoundingMode) :
               lib.im2colConv1d(x as never, filter as never, c.stride, c.pad, c.dataFormat, c.dilation);
           const values = out.dataSync();

@@ -84,13 +84,25 @@ export class GemmPackedProgram implements GPGPUProgram {
     }
 
     // Sums over the depth, one patch texel (2 positions x 2 taps) and one filter texel
-    // (2 channels x 2 taps) per step.
+    // (2 channels x 2 taps) per step. Where a texture's width is a multiple of the depth in
+    // texels (tfjs's usual layout), each walk stays on one texel row: the step is x + 1.
+    const walker = (name: string, width: number) => {
+      const straight = width % depthTexels === 0;
+      return {
+        start: (index: string) => `ivec2 ${name} = texelAt(${index}, ${width});`,
+        at: straight ? `ivec2(${name}.x + i, ${name}.y)` : name,
+        step: straight ? '' : `${name} = nextTexel(${name}, ${width});`,
+      };
+    };
+    const pa = walker('pa', patchTexelWidth);
+    const pb = walker('pb', patchTexelWidth);
+    const pw = walker('pw', filterTexelWidth);
     const walk = `
-        ivec2 pa = texelAt(aIndex, ${patchTexelWidth});
-        ivec2 pw = texelAt(wIndex, ${filterTexelWidth});`;
+        ${pa.start('aIndex')}
+        ${pw.start('wIndex')}`;
     const step = `
-          pa = nextTexel(pa, ${patchTexelWidth});
-          pw = nextTexel(pw, ${filterTexelWidth});`;
+          ${pa.step}
+          ${pw.step}`;
     let product: string;
     if (layout !== 'channelPlanes') {
       product = `
@@ -98,8 +110,8 @@ export class GemmPackedProgram implements GPGPUProgram {
         vec4 acc = vec4(0.);
         ${walk}
         for (int i = 0; i < ${depthTexels}; i++) {
-          vec4 a = texelFetch(patchMatrix, pa, 0);
-          vec4 w = texelFetch(filterMatrix, pw, 0);
+          vec4 a = texelFetch(patchMatrix, ${pa.at}, 0);
+          vec4 w = texelFetch(filterMatrix, ${pw.at}, 0);
           acc += a.xxzz * w.xzxz + a.yyww * w.ywyw;
           ${step}
         }
@@ -113,20 +125,20 @@ export class GemmPackedProgram implements GPGPUProgram {
         bool odd = (d & 1) == 1;
         ${walk}
         if (r + 1 < ${outHeight} && ri + 1 < chunk.z) {
-          ivec2 pb = texelAt(aIndex + ${rowTexels}, ${patchTexelWidth});
+          ${pb.start(`aIndex + ${rowTexels}`)}
           for (int i = 0; i < ${depthTexels}; i++) {
-            vec4 a0 = texelFetch(patchMatrix, pa, 0);
-            vec4 a1 = texelFetch(patchMatrix, pb, 0);
-            vec4 w = texelFetch(filterMatrix, pw, 0);
+            vec4 a0 = texelFetch(patchMatrix, ${pa.at}, 0);
+            vec4 a1 = texelFetch(patchMatrix, ${pb.at}, 0);
+            vec4 w = texelFetch(filterMatrix, ${pw.at}, 0);
             vec2 taps = odd ? w.zw : w.xy;
             acc += vec4(a0.xz, a1.xz) * taps.x + vec4(a0.yw, a1.yw) * taps.y;
-            pb = nextTexel(pb, ${patchTexelWidth});
+            ${pb.step}
             ${step}
           }
         } else {
           for (int i = 0; i < ${depthTexels}; i++) {
-            vec4 a0 = texelFetch(patchMatrix, pa, 0);
-            vec4 w = texelFetch(filterMatrix, pw, 0);
+            vec4 a0 = texelFetch(patchMatrix, ${pa.at}, 0);
+            vec4 w = texelFetch(filterMatrix, ${pw.at}, 0);
             vec2 taps = odd ? w.zw : w.xy;
             acc.xy += a0.xz * taps.x + a0.yw * taps.y;
             ${step}

@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:webgl`: the layer suite (bench/layers.ts) in headless Chromium on tfjs's
+ * webgl backend, im2colConv2d / im2colConv1d against tf.conv2d / tf.conv1d in the same page.
+ * Each op: warm-up runs (shader compiles, uploads), then the median of timed runs, each
+ * ending in `await data()`, so the GPU work is finished. Prints a table and writes
+ * bench/results/webgl.json. Env: BENCH_RUNS (timed runs, default 5), BENCH_LAYERS (comma
+ * list of layer names).
+ */
+import {mkdirSync, writeFileSync} from 'fs';
+import * as path from 'path';
+import {BENCH_LAYERS, BenchLayer, layerFlops} from './layers';
+import {PageGlobals, TfjsPage} from '../test/browser/tfjs_page';
+
+interface LayerResult {
+  name: string;
+  oursMs: number;
+  tfjsMs: number;
+  /** tf time / our time: above 1 means ours is faster. */
+  speedup: number;
+  oursGflops: number;
+  maxAbsDiff: number;
+}
+
+/** Page side: times both ops on one layer. */
+async function benchLayer({tf, lib}: PageGlobals, arg: {layer: BenchLayer, runs: number}):
+    Promise<{ours: number[], tfjs: number[], maxAbsDiff: number}> {
+  const {layer, runs} = arg;
+  const x = tf.randomUniform(layer.input, -1, 1, 'float32', 1);
+  const filter = tf.randomUniform(layer.filter, -1, 1, 'float32', 2);
+  const conv2d = layer.kind === 'conv2d';
+  const ours = () => conv2d ?
+      lib.im2colConv2d(x as never, filter as never, layer.stride, layer.pad, 'NHWC', layer.dilation) :
+      lib.im2colConv1d(x as never, filter as never, layer.stride, layer.pad, 'NWC', layer.dilation);
+  const reference = () => conv2d ?
+      tf.conv2d(x as never, filter as never, layer.stride, layer.pad, 'NHWC', layer.dilation) :
+      tf.conv1d(x as never, filter as never, layer.stride, layer.pad, 'NWC', layer.dilation);
+  const time = async (op: () => {data(): Promise<unknown>, dispose(): void}) => {
+    const start = performance.now();
+    const out = op();
+    await out.data();
+    out.dispose();
+    return performance.now() - start;
+  };
+  // Warm-up: compiles, uploads x and the filter, fills the texture pool.
+  const a = ours();
+  const b = reference();
+  const maxAbsDiff = (await tf.max(tf.abs(tf.sub(a, b))).data())[0];
+  tf.dispose([a, b]);
+  await time(ours);
+  await time(reference);
+  const timings = {ours: [] as number[], tfjs: [] as number[]};
+  for (let i = 0; i < runs; i++) {
+    // Alternate, so both see the same machine load.
+    timings.ours.push(await time(ours));
+    timings.tfjs.push(await time(reference));
+  }
+  tf.dispose([x, filter]);
+  return {...timings, maxAbsDiff};
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((p, q) => p - q);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  const only = process.env.BENCH_LAYERS?.split(',');
+  const layers = BENCH_LAYERS.filter(l => only == null || only.includes(l.name));
+  const page = await TfjsPage.open();
+  try {
+    await page.useBackend('webgl');
+    const info = await page.webglInfo();
+    console.log(`webgl: WEBGL_VERSION ${info.version}, max texture ${info.maxTextureSize}, ` +
+                `float32 render ${info.renderFloat32}, renderer ${info.renderer}`);
+    const results: LayerResult[] = [];
+    const header = ['layer', 'ours ms', 'tf ms', 'speedup', 'GFLOP/s', 'max |diff|'];
+    console.log(header.map((h, i) => i === 0 ? h.padEnd(14) : h.padStart(12)).join(''));
+    for (const layer of layers) {
+      const r = await page.run(benchLayer, {layer, runs});
+      const oursMs = median(r.ours);
+      const tfjsMs = median(r.tfjs);
+      const result = {
+        name: layer.name, oursMs, tfjsMs, speedup: tfjsMs / oursMs,
+        oursGflops: layerFlops(layer) / oursMs / 1e6, maxAbsDiff: r.maxAbsDiff,
+      };
+      results.push(result);
+      console.log([layer.name.padEnd(14), oursMs.toFixed(2).padStart(12),
+                   tfjsMs.toFixed(2).padStart(12), `${result.speedup.toFixed(2)}x`.padStart(12),
+                   result.oursGflops.toFixed(2).padStart(12),
+                   result.maxAbsDiff.toExponential(1).padStart(12)].join(''));
+    }
+    const geomean = Math.exp(results.reduce((s, r) => s + Math.log(r.speedup), 0) / results.length);
+    const slowest = results.reduce((m, r) => r.speedup < m.speedup ? r : m, results[0]);
+    console.log(`geometric-mean speedup over tf.conv2d on webgl: ${geomean.toFixed(2)}x; ` +
+                `lowest ${slowest.speedup.toFixed(2)}x (${slowest.name})`);
+    const out = path.join(process.cwd(), 'bench', 'results', 'webgl.json');
+    mkdirSync(path.dirname(out), {recursive: true});
+    writeFileSync(out, JSON.stringify({
+      date: new Date().toISOString(), runs, webgl: info, geomeanSpeedup: geomean, layers: results,
+    }, null, 2) + '\n');
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  } finally {
+    await page.close();
+  }
+}
+
+main().catch(error => {
+  console.error(error);
+  process.exit(1);
+});
