@@ -19,7 +19,7 @@ describe('webgl limits, leaks and errors', () => {
     const info = await page.webglInfo();
     console.log(`webgl page: WEBGL_VERSION ${info.version}, max texture size ` +
                 `${info.maxTextureSize}, float32 render targets ${info.renderFloat32}`);
-  }, 60000);
+  }, 180000);
 
   afterAll(async () => {
     await page?.close();
@@ -66,7 +66,7 @@ describe('webgl limits, leaks and errors', () => {
     expect(got.stats.calls['Im2colConv2D/webgl']).toBe(1);
     expect(got.stats.peakWorkspaceBytes).toBeLessThanOrEqual(1024 * 1024 * 16);
     expect(got.leaked).toBe(0);
-  }, 180000);
+  }, 300000);
 
   it('a 16 KiB workspace splits runs into many chunks (rows and columns) with the same results', async () => {
     const rng = new Random(555);
@@ -102,7 +102,7 @@ describe('webgl limits, leaks and errors', () => {
       expect(r.peak).toBeLessThanOrEqual(16 * 1024);
       expect(r.leakedTensors).toBe(0);
     });
-  }, 180000);
+  }, 600000);
 
   it('no op leaks textures, and errors leak nothing', async () => {
     const got = await page.run(({tf, lib}) => {
@@ -162,7 +162,7 @@ describe('webgl limits, leaks and errors', () => {
     expect(got.errors[2]).toMatch(/im2colConv1d: argument 'pad' must be 'valid', 'same', 'causal'/);
     expect(got.errors[3]).toMatch(/im2colConv2d: argument 'x' must be rank 3 or 4/);
     expect(got.errors[4]).toMatch(/does not fit a texture of 16 texels \(WEBGL_MAX_TEXTURE_SIZE/);
-  }, 120000);
+  }, 300000);
 
   it('registered under the name Conv2D on webgl, tf.conv2d and tf.conv1d keep their results', async () => {
     const rng = new Random(99);
@@ -209,7 +209,7 @@ describe('webgl limits, leaks and errors', () => {
     });
     expect(got.restored).toBe(true);
     expect(got.callsAfterRestore).toBe(0);
-  }, 120000);
+  }, 300000);
 });
 
 describe('half-float textures (WEBGL_FORCE_F16_TEXTURES)', () => {
@@ -251,5 +251,5 @@ describe('half-float textures (WEBGL_FORCE_F16_TEXTURES)', () => {
     } finally {
       await page.close();
     }
-  }, 180000);
+  }, 600000);
 });

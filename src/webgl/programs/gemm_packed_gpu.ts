@@ -85,64 +85,72 @@ export class GemmPackedProgram implements GPGPUProgram {
 
     // Sums over the depth, one patch texel (2 positions x 2 taps) and one filter texel
     // (2 channels x 2 taps) per step. Where a texture's width is a multiple of the depth in
-    // texels (tfjs's usual layout), each walk stays on one texel row: the step is x + 1.
-    const walker = (name: string, width: number) => {
-      const straight = width % depthTexels === 0;
-      return {
-        start: (index: string) => `ivec2 ${name} = texelAt(${index}, ${width});`,
-        at: straight ? `ivec2(${name}.x + i, ${name}.y)` : name,
-        step: straight ? '' : `${name} = nextTexel(${name}, ${width});`,
-      };
-    };
+    // texels (tfjs's usual layout), each walk stays on one texel row: step j is at x + j,
+    // and the loop takes two steps per iteration.
+    const straight = [patchTexelWidth, filterTexelWidth].every(w => w % depthTexels === 0);
+    const walker = (name: string, width: number) => ({
+      start: (index: string) => `ivec2 ${name} = texelAt(${index}, ${width});`,
+      at: (j: string) => straight ? `ivec2(${name}.x + ${j}, ${name}.y)` : name,
+      step: straight ? '' : `${name} = nextTexel(${name}, ${width});`,
+    });
     const pa = walker('pa', patchTexelWidth);
     const pb = walker('pb', patchTexelWidth);
     const pw = walker('pw', filterTexelWidth);
-    const walk = `
-        ${pa.start('aIndex')}
-        ${pw.start('wIndex')}`;
-    const step = `
-          ${pa.step}
-          ${pw.step}`;
+    const loop = (body: (j: string) => string, walkers: Array<typeof pa>) => {
+      if (!straight) {
+        return `for (int i = 0; i < ${depthTexels}; i++) {
+          ${body('i')}
+          ${walkers.map(w => w.step).join('\n')}
+        }`;
+      }
+      const pairs = Math.floor(depthTexels / 2);
+      return `for (int i = 0; i < ${2 * pairs}; i += 2) {
+          ${body('i')}
+          ${body('i + 1')}
+        }
+        ${depthTexels % 2 === 1 ? body(`${depthTexels - 1}`) : ''}`;
+    };
     let product: string;
     if (layout !== 'channelPlanes') {
+      const body = (j: string) => `{
+          vec4 a = texelFetch(patchMatrix, ${pa.at(j)}, 0);
+          vec4 w = texelFetch(filterMatrix, ${pw.at(j)}, 0);
+          acc += a.xxzz * w.xzxz + a.yyww * w.ywyw;
+        }`;
       product = `
       vec4 product(int aIndex, int wIndex, int ri, int r, int d) {
         vec4 acc = vec4(0.);
-        ${walk}
-        for (int i = 0; i < ${depthTexels}; i++) {
-          vec4 a = texelFetch(patchMatrix, ${pa.at}, 0);
-          vec4 w = texelFetch(filterMatrix, ${pw.at}, 0);
-          acc += a.xxzz * w.xzxz + a.yyww * w.ywyw;
-          ${step}
-        }
+        ${pa.start('aIndex')}
+        ${pw.start('wIndex')}
+        ${loop(body, [pa, pw])}
         return ${layout === 'channelsByPositions' ? 'acc.xzyw' : 'acc'};
       }`;
     } else {
       // Two output rows: the patch rows ri and ri + 1, one patch texel each.
+      const twoRows = (j: string) => `{
+            vec4 a0 = texelFetch(patchMatrix, ${pa.at(j)}, 0);
+            vec4 a1 = texelFetch(patchMatrix, ${pb.at(j)}, 0);
+            vec4 w = texelFetch(filterMatrix, ${pw.at(j)}, 0);
+            vec2 taps = odd ? w.zw : w.xy;
+            acc += vec4(a0.xz, a1.xz) * taps.x + vec4(a0.yw, a1.yw) * taps.y;
+          }`;
+      const oneRow = (j: string) => `{
+            vec4 a0 = texelFetch(patchMatrix, ${pa.at(j)}, 0);
+            vec4 w = texelFetch(filterMatrix, ${pw.at(j)}, 0);
+            vec2 taps = odd ? w.zw : w.xy;
+            acc.xy += a0.xz * taps.x + a0.yw * taps.y;
+          }`;
       product = `
       vec4 product(int aIndex, int wIndex, int ri, int r, int d) {
         vec4 acc = vec4(0.);
         bool odd = (d & 1) == 1;
-        ${walk}
+        ${pa.start('aIndex')}
+        ${pw.start('wIndex')}
         if (r + 1 < ${outHeight} && ri + 1 < chunk.z) {
           ${pb.start(`aIndex + ${rowTexels}`)}
-          for (int i = 0; i < ${depthTexels}; i++) {
-            vec4 a0 = texelFetch(patchMatrix, ${pa.at}, 0);
-            vec4 a1 = texelFetch(patchMatrix, ${pb.at}, 0);
-            vec4 w = texelFetch(filterMatrix, ${pw.at}, 0);
-            vec2 taps = odd ? w.zw : w.xy;
-            acc += vec4(a0.xz, a1.xz) * taps.x + vec4(a0.yw, a1.yw) * taps.y;
-            ${pb.step}
-            ${step}
-          }
+          ${loop(twoRows, [pa, pb, pw])}
         } else {
-          for (int i = 0; i < ${depthTexels}; i++) {
-            vec4 a0 = texelFetch(patchMatrix, ${pa.at}, 0);
-            vec4 w = texelFetch(filterMatrix, ${pw.at}, 0);
-            vec2 taps = odd ? w.zw : w.xy;
-            acc.xy += a0.xz * taps.x + a0.yw * taps.y;
-            ${step}
-          }
+          ${loop(oneRow, [pa, pw])}
         }
         return acc;
       }`;
