@@ -129,7 +129,9 @@ function packedInputIsPatchMatrix(backend: MathBackendWebGL, x: TensorInfo, g: C
     return false;
   }
   const data = backend.texData.get(x.dataId);
-  return data.isPacked === true && data.texture != null && data.shape.length >= 2 &&
+  // A slice sharing its source's texture (texData.slice) starts at an offset: not this case.
+  return data.isPacked === true && data.texture != null && data.slice == null &&
+      data.shape.length >= 2 &&
       data.shape[data.shape.length - 2] === g.inWidth &&
       data.shape[data.shape.length - 1] === g.inChannels;
 }

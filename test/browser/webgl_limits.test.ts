@@ -164,6 +164,26 @@ describe('webgl limits, leaks and errors', () => {
     expect(got.errors[4]).toMatch(/does not fit a texture of 16 texels \(WEBGL_MAX_TEXTURE_SIZE/);
   }, 300000);
 
+  it('1x1 convolutions of packed inputs (read as the patch matrix) and of slices match tf.conv2d', async () => {
+    const errors = await page.run(({tf, lib, cases: helpers}) => {
+      const source = tf.add(tf.randomNormal([4, 6, 7, 5], 0, 1, 'float32', 3), tf.scalar(0));
+      const filter = tf.randomNormal([1, 1, 5, 3], 0, 1, 'float32', 4) as tfc.Tensor4D;
+      // A continuous slice shares the source's texture at an offset.
+      const inputs = [source, tf.slice(source, [1], [2]), tf.slice(source, [2], [1])] as tfc.Tensor4D[];
+      inputs.forEach(x => x.dataSync());
+      const result = inputs.map(x => {
+        const ours = lib.im2colConv2d(x, filter, 1, 'valid');
+        const expected = tf.conv2d(x, filter, 1, 'valid');
+        const error = helpers.relativeError(ours.dataSync(), expected.dataSync());
+        tf.dispose([ours, expected]);
+        return error;
+      });
+      tf.dispose([...inputs, filter]);
+      return result;
+    });
+    errors.forEach(e => expect(e).toBeLessThan(1e-4));
+  }, 300000);
+
   it('registered under the name Conv2D on webgl, tf.conv2d and tf.conv1d keep their results', async () => {
     const rng = new Random(99);
     const cases = Array.from({length: 20}, () => randomConv2dCase(rng))
