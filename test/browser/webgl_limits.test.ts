@@ -8,7 +8,8 @@ import {Conv2dCase, randomConv2dCase, randomConv1dCase} from '../helpers/conv_ca
 import {Random} from '../helpers/random';
 import {TfjsPage} from './tfjs_page';
 
-const HELPERS = {cases: './test/helpers/conv_cases.ts'};
+const HELPERS = {cases: './test/helpers/conv_cases.ts', driver: './src/webgl/conv_im2col.ts',
+                 geometry: './src/conv_geometry.ts'};
 
 describe('webgl limits, leaks and errors', () => {
   let page: TfjsPage;
@@ -181,6 +182,63 @@ describe('webgl limits, leaks and errors', () => {
       tf.dispose([...inputs, filter]);
       return result;
     });
+    errors.forEach(e => expect(e).toBeLessThan(1e-4));
+  }, 300000);
+
+  it('the driver\'s epilogue (bias, relu, prelu, leakyrelu) matches tf.conv2d then the same ops', async () => {
+    const errors = await page.run(({tf, lib, driver, geometry, cases: helpers}) => {
+      // A throwaway fused kernel, the way a fused conv kernel calls the driver.
+      const kernelName = 'TestIm2colEpilogue';
+      tf.registerKernel({
+        kernelName, backendName: 'webgl',
+        kernelFunc: ({inputs, backend, attrs}) => {
+          const {x, filter, bias, weights, alpha} = inputs as Record<string, tfc.TensorInfo>;
+          const a = attrs as unknown as {dataFormat: 'NHWC' | 'NCHW', activation: string};
+          const g = geometry.conv2dGeometry(x.shape, filter.shape,
+              {strides: 1, pad: 'same', dataFormat: a.dataFormat, dilations: 1});
+          return driver.runIm2colConv(backend, x, filter, g, {
+            bias, activation: a.activation, preluActivationWeights: weights, leakyreluAlpha: alpha,
+          }).out;
+        },
+      });
+      const prelu = `vec4 aLessThanZero = vec4(lessThan(a, vec4(0.)));
+        return (aLessThanZero * (b * a)) + ((vec4(1.0) - aLessThanZero) * a);`;
+      const relu = 'return max(x, vec4(0.));';
+      const budget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
+      const results: number[] = [];
+      try {
+        for (const dataFormat of ['NHWC', 'NCHW'] as const) {
+          for (const chunked of [false, true]) {
+            tf.env().set(lib.WORKSPACE_BYTES_FLAG, chunked ? 2048 : budget);
+            tf.tidy(() => {
+              const xNhwc = tf.randomNormal([2, 7, 6, 5], 0, 1, 'float32', 5) as tfc.Tensor4D;
+              const x = dataFormat === 'NHWC' ? xNhwc : tf.transpose(xNhwc, [0, 3, 1, 2]);
+              const filter = tf.randomNormal([3, 3, 5, 4], 0, 1, 'float32', 6) as tfc.Tensor4D;
+              const channelShape = dataFormat === 'NHWC' ? [4] : [4, 1, 1];
+              const bias = tf.reshape(tf.tensor1d([0.5, -1, 2, -0.25]), channelShape);
+              const weights = tf.reshape(tf.tensor1d([0.1, 0.2, 0.3, 0.4]), channelShape);
+              const alpha = tf.scalar(0.05);
+              const conv = tf.add(tf.conv2d(xNhwc, filter, 1, 'same'), tf.tensor1d([0.5, -1, 2, -0.25]));
+              const expected = [tf.relu(conv),
+                                tf.prelu(conv, tf.tensor1d([0.1, 0.2, 0.3, 0.4])),
+                                tf.leakyRelu(conv, 0.05)]
+                  .map(e => dataFormat === 'NHWC' ? e : tf.transpose(e, [0, 3, 1, 2]));
+              const actual = [
+                tf.engine().runKernel(kernelName, {x, filter, bias}, {dataFormat, activation: relu}),
+                tf.engine().runKernel(kernelName, {x, filter, bias, weights}, {dataFormat, activation: prelu}),
+                tf.engine().runKernel(kernelName, {x, filter, bias, alpha}, {dataFormat, activation: prelu}),
+              ] as tfc.Tensor[];
+              actual.forEach((t, i) => results.push(helpers.relativeError(t.dataSync(), expected[i].dataSync())));
+            });
+          }
+        }
+      } finally {
+        tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
+        tf.unregisterKernel(kernelName, 'webgl');
+      }
+      return results;
+    });
+    expect(errors.length).toBe(12);
     errors.forEach(e => expect(e).toBeLessThan(1e-4));
   }, 300000);
 
