@@ -136,6 +136,21 @@ function packedInputIsPatchMatrix(backend: MathBackendWebGL, x: TensorInfo, g: C
       data.shape[data.shape.length - 1] === g.inChannels;
 }
 
+/**
+ * A filter [.., inChannels, outChannels] already in a packed texture holds its 2x2 blocks in
+ * the order of the [patchLength, outChannels] filter matrix when a block's two taps are two
+ * channels of one (kh, kw): 1x1 filters, or an even channel count.
+ */
+function packedFilterIsFilterMatrix(backend: MathBackendWebGL, filter: TensorInfo,
+                                    g: ConvGeometry): boolean {
+  if (g.filterHeight * g.filterWidth !== 1 && g.inChannels % 2 !== 0) return false;
+  const data = backend.texData.get(filter.dataId);
+  return data.isPacked === true && data.texture != null && data.slice == null &&
+      data.shape.length >= 2 &&
+      data.shape[data.shape.length - 2] === g.inChannels &&
+      data.shape[data.shape.length - 1] === g.outChannels;
+}
+
 /** The largest patch texture, in texels, that the texture size and memory budget allow. */
 export function maxPatchTexels(): number {
   const maxSize = env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
@@ -178,8 +193,10 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
       [{firstRow: 0, rows: g.batchSize * g.outHeight, firstCol: 0, cols: g.outWidth}] :
       planOutputChunks(g, maxPatchTexels());
   const keepPacked = true;
-  const filterMatrix = backend.runWebGLProgram(new FilterMatrixPackedProgram(g), [filter],
-                                               'float32', undefined, keepPacked);
+  const filterAsMatrix = packedFilterIsFilterMatrix(backend, filter, g);
+  const filterMatrix = filterAsMatrix ? {...filter, shape: [depth, g.outChannels]} :
+      backend.runWebGLProgram(new FilterMatrixPackedProgram(g), [filter], 'float32', undefined,
+                              keepPacked);
   let out: TensorInfo | null = null;
   let workspaceBytes = 0;
   try {
@@ -198,6 +215,7 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
             i === 0 ? 'zeros' : 'previous';
         const program = new GemmPackedProgram({
           outputShape: outShape, layout, outHeight: g.outHeight, patchShape,
+          outputChannels: g.outChannels,
           patchTexelWidth: texelWidth(backend, patch),
           filterTexelWidth: texelWidth(backend, filterMatrix), outside
         }, gemmEpilogue);
@@ -216,7 +234,7 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
     if (out != null) backend.disposeIntermediateTensorInfo(out);
     throw error;
   } finally {
-    backend.disposeIntermediateTensorInfo(filterMatrix);
+    if (!filterAsMatrix) backend.disposeIntermediateTensorInfo(filterMatrix);
   }
   const result = out as TensorInfo;
   return {out: {dataId: result.dataId, shape: resultShape, dtype: 'float32'}, workspaceBytes};

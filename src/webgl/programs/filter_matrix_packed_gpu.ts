@@ -1,8 +1,8 @@
 /**
- * The filter as the GEMM reads it: [outChannels, patchLength], packed, row d holding filter
- * d's taps in (kh, kw, c) order. Stored transposed so the GEMM's walk along the taps of one
- * texel row of filters is a run of consecutive texels, like its walk along a patch row.
- * Values past either edge are 0.
+ * The filter as the GEMM reads it: [patchLength, outChannels], packed, row k holding tap k
+ * (kh, kw, c order) of every filter. Values past either edge are 0. A filter that is already
+ * a packed texture with this block layout (1x1 taps, or an even channel count) skips this
+ * pass (see conv_im2col.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import {ConvGeometry, patchLength} from '../../conv_geometry';
@@ -17,12 +17,12 @@ export class FilterMatrixPackedProgram implements GPGPUProgram {
 
   constructor(g: ConvGeometry) {
     const depth = patchLength(g);
-    this.outputShape = [g.outChannels, depth];
+    this.outputShape = [depth, g.outChannels];
     const tapRow = g.filterWidth * g.inChannels;
     this.userCode = `
       ${PICK_VALUE_GLSL}
 
-      float weight(int d, int k) {
+      float weight(int k, int d) {
         if (d >= ${g.outChannels} || k >= ${depth}) return 0.;
         int kh = k / ${tapRow};
         int kr = k - kh * ${tapRow};
@@ -32,9 +32,9 @@ export class FilterMatrixPackedProgram implements GPGPUProgram {
       }
 
       void main() {
-        ivec2 dk = getOutputCoords();
-        setOutput(vec4(weight(dk.x, dk.y), weight(dk.x, dk.y + 1),
-                       weight(dk.x + 1, dk.y), weight(dk.x + 1, dk.y + 1)));
+        ivec2 kd = getOutputCoords();
+        setOutput(vec4(weight(kd.x, kd.y), weight(kd.x, kd.y + 1),
+                       weight(kd.x + 1, kd.y), weight(kd.x + 1, kd.y + 1)));
       }
     `;
   }

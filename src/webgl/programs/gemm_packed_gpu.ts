@@ -4,7 +4,7 @@
  * alpha) like tfjs's MatMulPackedProgram, so a fused conv is the same single pass.
  *
  * Inputs: `patchMatrix` [rows, cols, depth] from Im2colPackedProgram (one chunk of output
- * rows x columns), `filterMatrix` [outChannels, depth] from FilterMatrixPackedProgram.
+ * rows x columns), `filterMatrix` [depth, outChannels] from FilterMatrixPackedProgram.
  * Each fragment computes one output texel (2x2 values) and reads each input texel it needs
  * once, walking both matrices' texels in order with `texelFetch` (see glsl_util.ts).
  *
@@ -47,6 +47,7 @@ export interface GemmShape {
   outHeight: number;
   /** [rows, cols, depth] of the patch matrix chunk. */
   patchShape: [number, number, number];
+  outputChannels: number;
   /** Widths, in texels, of the two input textures. */
   patchTexelWidth: number;
   filterTexelWidth: number;
@@ -84,18 +85,22 @@ export class GemmPackedProgram implements GPGPUProgram {
     }
 
     // Sums over the depth, one patch texel (2 positions x 2 taps) and one filter texel
-    // (2 channels x 2 taps) per step. Where a texture's width is a multiple of the depth in
-    // texels (tfjs's usual layout), each walk stays on one texel row: step j is at x + j,
-    // and the loop takes two steps per iteration.
-    const straight = [patchTexelWidth, filterTexelWidth].every(w => w % depthTexels === 0);
-    const walker = (name: string, width: number) => ({
-      start: (index: string) => `ivec2 ${name} = texelAt(${index}, ${width});`,
+    // (2 taps x 2 channels) per step j. The patch walk runs along consecutive texels; where
+    // the texture's width is a multiple of the depth in texels (tfjs's usual layout) it stays
+    // on one texel row (x + j) and the loop takes two steps per iteration. The filter walk
+    // runs down a texel column (y + j) where the filter texture is one column pair wide per
+    // texel, as tfjs lays it out unless it is too wide.
+    const straight = patchTexelWidth % depthTexels === 0;
+    const patchWalker = (name: string) => ({
+      start: (index: string) => `ivec2 ${name} = texelAt(${index}, ${patchTexelWidth});`,
       at: (j: string) => straight ? `ivec2(${name}.x + ${j}, ${name}.y)` : name,
-      step: straight ? '' : `${name} = nextTexel(${name}, ${width});`,
+      step: straight ? '' : `${name} = nextTexel(${name}, ${patchTexelWidth});`,
     });
-    const pa = walker('pa', patchTexelWidth);
-    const pb = walker('pb', patchTexelWidth);
-    const pw = walker('pw', filterTexelWidth);
+    const pa = patchWalker('pa');
+    const pb = patchWalker('pb');
+    const channelTexels = Math.ceil(shape.outputChannels / 2);
+    const filterAt = (j: string) => filterTexelWidth === channelTexels ?
+        `ivec2(wCol, ${j})` : `texelAt(wCol + (${j}) * ${channelTexels}, ${filterTexelWidth})`;
     const loop = (body: (j: string) => string, walkers: Array<typeof pa>) => {
       if (!straight) {
         return `for (int i = 0; i < ${depthTexels}; i++) {
@@ -114,43 +119,41 @@ export class GemmPackedProgram implements GPGPUProgram {
     if (layout !== 'channelPlanes') {
       const body = (j: string) => `{
           vec4 a = texelFetch(patchMatrix, ${pa.at(j)}, 0);
-          vec4 w = texelFetch(filterMatrix, ${pw.at(j)}, 0);
-          acc += a.xxzz * w.xzxz + a.yyww * w.ywyw;
+          vec4 w = texelFetch(filterMatrix, ${filterAt(j)}, 0);
+          acc += a.xxzz * w.xyxy + a.yyww * w.zwzw;
         }`;
       product = `
-      vec4 product(int aIndex, int wIndex, int ri, int r, int d) {
+      vec4 product(int aIndex, int wCol, int ri, int r, int d) {
         vec4 acc = vec4(0.);
         ${pa.start('aIndex')}
-        ${pw.start('wIndex')}
-        ${loop(body, [pa, pw])}
+        ${loop(body, [pa])}
         return ${layout === 'channelsByPositions' ? 'acc.xzyw' : 'acc'};
       }`;
     } else {
-      // Two output rows: the patch rows ri and ri + 1, one patch texel each.
+      // Two output rows: the patch rows ri and ri + 1, one patch texel each; one channel.
       const twoRows = (j: string) => `{
             vec4 a0 = texelFetch(patchMatrix, ${pa.at(j)}, 0);
             vec4 a1 = texelFetch(patchMatrix, ${pb.at(j)}, 0);
-            vec4 w = texelFetch(filterMatrix, ${pw.at(j)}, 0);
-            vec2 taps = odd ? w.zw : w.xy;
+            vec4 w = texelFetch(filterMatrix, ${filterAt(j)}, 0);
+            vec2 taps = odd ? w.yw : w.xz;
             acc += vec4(a0.xz, a1.xz) * taps.x + vec4(a0.yw, a1.yw) * taps.y;
           }`;
       const oneRow = (j: string) => `{
             vec4 a0 = texelFetch(patchMatrix, ${pa.at(j)}, 0);
-            vec4 w = texelFetch(filterMatrix, ${pw.at(j)}, 0);
-            vec2 taps = odd ? w.zw : w.xy;
+            vec4 w = texelFetch(filterMatrix, ${filterAt(j)}, 0);
+            vec2 taps = odd ? w.yw : w.xz;
             acc.xy += a0.xz * taps.x + a0.yw * taps.y;
           }`;
       product = `
-      vec4 product(int aIndex, int wIndex, int ri, int r, int d) {
+      vec4 product(int aIndex, int wCol, int ri, int r, int d) {
         vec4 acc = vec4(0.);
         bool odd = (d & 1) == 1;
         ${pa.start('aIndex')}
-        ${pw.start('wIndex')}
         if (r + 1 < ${outHeight} && ri + 1 < chunk.z) {
           ${pb.start(`aIndex + ${rowTexels}`)}
-          ${loop(twoRows, [pa, pb, pw])}
+          ${loop(twoRows, [pa, pb])}
         } else {
-          ${loop(oneRow, [pa, pw])}
+          ${loop(oneRow, [pa])}
         }
         return acc;
       }`;
@@ -181,7 +184,7 @@ export class GemmPackedProgram implements GPGPUProgram {
         int ci = c - chunk.y;
         ${leaveChunk}
         vec4 result = product((ri * ${Math.ceil(patchShape[1] / 2)} + ci / 2) * ${depthTexels},
-                              (d / 2) * ${depthTexels}, ri, r, d);
+                              d / 2, ri, r, d);
         ${epilogue.addBias ? 'result += getBiasAtOutCoords();' : ''}
         ${applyActivation}
         setOutput(result);
