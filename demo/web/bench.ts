@@ -15,7 +15,9 @@ export const PANEL_LAYERS: BenchLayer[] =
     });
 
 const WARMUP_RUNS = 1;
-const TIMED_RUNS = 3;
+const SAMPLES = 3;
+/** A sample repeats the op until this much time has passed: browsers coarsen timers to ~0.1 ms. */
+const MIN_SAMPLE_MS = 20;
 
 export interface BenchRow {
   layer: BenchLayer;
@@ -24,18 +26,31 @@ export interface BenchRow {
   tfMs: number;
 }
 
+async function runOnce(run: () => tf.Tensor): Promise<void> {
+  const result = run();
+  await result.data();
+  result.dispose();
+}
+
 async function medianMs(run: () => tf.Tensor): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP_RUNS + TIMED_RUNS; i++) {
+  for (let i = 0; i < WARMUP_RUNS; i++) await runOnce(run);
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
     const start = performance.now();
-    const result = run();
-    await result.data();
-    const elapsed = performance.now() - start;
-    result.dispose();
-    if (i >= WARMUP_RUNS) times.push(elapsed);
+    let runs = 0;
+    while (performance.now() - start < MIN_SAMPLE_MS || runs === 0) {
+      await runOnce(run);
+      runs++;
+    }
+    samples.push((performance.now() - start) / runs);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+function formatFlops(flops: number): string {
+  const [unit, scale] = flops >= 1e9 ? ['GFLOP', 1e9] : flops >= 1e6 ? ['MFLOP', 1e6] : ['kFLOP', 1e3];
+  return `${Number((flops / scale).toPrecision(3))} ${unit}`;
 }
 
 /** Times each panel layer on the active backend; `onRow` sees each result as it comes. */
@@ -110,7 +125,7 @@ export function benchChart(rows: BenchRow[], backend: string): SVGSVGElement {
     chart.append(svg('text', {x: left - 10, y: y0 + barHeight + 4, 'text-anchor': 'end',
                               class: 'layer-label'}, row.layer.name));
     chart.append(svg('text', {x: left - 10, y: y0 + barHeight + 18, 'text-anchor': 'end',
-                              class: 'layer-sub'}, `${(layerFlops(row.layer) / 1e6).toPrecision(3)} MFLOP`));
+                              class: 'layer-sub'}, formatFlops(layerFlops(row.layer))));
     SERIES.forEach((series, i) => {
       const ms = row[series.key];
       const y = y0 + i * barHeight;
@@ -120,7 +135,7 @@ export function benchChart(rows: BenchRow[], backend: string): SVGSVGElement {
       bar.dataset.series = series.key;
       chart.append(bar);
       chart.append(svg('text', {x: xOf(ms) + 6, y: y + barHeight - 5, class: 'bar-value'},
-                       `${ms.toPrecision(3)} ms`));
+                       `${Number(ms.toPrecision(3))} ms`));
     });
     chart.append(svg('text', {x: left + plotWidth + right - 4, y: y0 + barHeight + 4,
                               'text-anchor': 'end', class: 'ratio'},

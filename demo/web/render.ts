@@ -47,6 +47,8 @@ interface MatrixOptions {
   name: string;
   rowLabel: (i: number) => string;
   colLabel: (j: number) => string;
+  /** Says what the rows and the columns are, in the corner cell. */
+  corner: string;
   /** Columns are patches (P, K·P): tint each with its patch's colour. */
   patchColumns: boolean;
 }
@@ -62,7 +64,7 @@ function matrixTable(m: number[][], options: MatrixOptions): HTMLElement {
   table.dataset.rows = String(rows);
   table.dataset.cols = String(cols);
   const head = table.createTHead().insertRow();
-  head.append(el('th', 'corner'));
+  head.append(el('th', 'corner', options.corner));
   for (let j = 0; j < shownCols; j++) {
     const th = el('th', 'col-label', options.colLabel(j));
     if (options.patchColumns) {
@@ -228,20 +230,20 @@ export function renderResult(root: HTMLElement, r: DemoResult): void {
       `one column per patch (output position); rows: channel, then kernel tap` +
       (s.dims === 2 ? ' (kh,kw)' : ''));
   p.body.append(withNote(matrixTable(r.P, {
-    name: 'P', rowLabel: i => tapLabel(r, i), colLabel: j => patchLabel(r, j), patchColumns: true,
+    name: 'P', corner: 'tap \\ patch', rowLabel: i => tapLabel(r, i), colLabel: j => patchLabel(r, j), patchColumns: true,
   }), [truncationNote(Math.min(taps, MAX_ROWS), taps, 'rows'),
        truncationNote(Math.min(patches, MAX_COLS), patches, 'columns')]));
 
   const k = figure(`K  flattened filters, ${s.filters}×${taps}`,
       'one row per filter, same order as the rows of P');
   k.body.append(withNote(matrixTable(r.K, {
-    name: 'K', rowLabel: o => `filter ${o}`, colLabel: i => tapLabel(r, i), patchColumns: false,
+    name: 'K', corner: 'filter \\ tap', rowLabel: o => `filter ${o}`, colLabel: i => tapLabel(r, i), patchColumns: false,
   }), [truncationNote(Math.min(taps, MAX_COLS), taps, 'columns')]));
 
   const kp = figure(`K·P, ${s.filters}×${patches}`,
       'row: filter (output channel), column: patch (output position)');
   kp.body.append(withNote(matrixTable(r.KP, {
-    name: 'KP', rowLabel: o => `filter ${o}`, colLabel: j => patchLabel(r, j), patchColumns: true,
+    name: 'KP', corner: 'filter \\ patch', rowLabel: o => `filter ${o}`, colLabel: j => patchLabel(r, j), patchColumns: true,
   }), [truncationNote(Math.min(patches, MAX_COLS), patches, 'columns')]));
 
   const out = figure(`Output, ${shape2d(outHeight, outWidth)}×${s.filters}`,
@@ -256,17 +258,32 @@ export function renderResult(root: HTMLElement, r: DemoResult): void {
   wireHighlight(root, input.cellsOfPatch);
 }
 
-/** Hover highlights a patch; a click pins it until another click. */
+/**
+ * Hover highlights a patch; a click pins it until another click. The listeners are installed
+ * once per root and read the latest rendering's cells.
+ */
+interface HighlightState {
+  cellsOfPatch: HTMLElement[][];
+  pinned: number | null;
+  shown: number | null;
+}
+const highlightStates = new WeakMap<HTMLElement, HighlightState>();
+
 function wireHighlight(root: HTMLElement, cellsOfPatch: HTMLElement[][]): void {
-  let pinned: number | null = null;
-  let shown: number | null = null;
+  const existing = highlightStates.get(root);
+  if (existing) {
+    Object.assign(existing, {cellsOfPatch, pinned: null, shown: null});
+    return;
+  }
+  const state: HighlightState = {cellsOfPatch, pinned: null, shown: null};
+  highlightStates.set(root, state);
   const show = (j: number | null) => {
-    if (shown === j) return;
+    if (state.shown === j) return;
     root.querySelectorAll('.active').forEach(node => node.classList.remove('active'));
-    shown = j;
+    state.shown = j;
     if (j == null) return;
     root.querySelectorAll(`[data-patch="${j}"]`).forEach(node => node.classList.add('active'));
-    for (const cell of cellsOfPatch[j]) {
+    for (const cell of state.cellsOfPatch[j]) {
       cell.classList.add('active');
       cell.style.setProperty('--patch', patchColor(j));
     }
@@ -275,11 +292,11 @@ function wireHighlight(root: HTMLElement, cellsOfPatch: HTMLElement[][]): void {
     const node = (event.target as HTMLElement).closest<HTMLElement>('[data-patch]');
     return node ? Number(node.dataset.patch) : null;
   };
-  root.addEventListener('mouseover', event => show(patchOf(event) ?? pinned));
-  root.addEventListener('mouseleave', () => show(pinned));
+  root.addEventListener('mouseover', event => show(patchOf(event) ?? state.pinned));
+  root.addEventListener('mouseleave', () => show(state.pinned));
   root.addEventListener('click', event => {
     const j = patchOf(event);
-    pinned = j === pinned ? null : j;
-    show(pinned);
+    state.pinned = j === state.pinned ? null : j;
+    show(state.pinned);
   });
 }

@@ -131,7 +131,8 @@ async function checkPreset(index: number, backend: string): Promise<void> {
   expect(await page.$$eval('[data-matrix="KP"] td.active',
                            nodes => nodes.map(node => Number((node as HTMLElement).dataset.col))))
       .toEqual(expected.KP.map(() => 1));
-  await page.mouse.move(0, 0);
+  // The screenshot shows a middle patch highlighted.
+  await page.hover(`[data-matrix="P"] th[data-patch="${Math.floor(patches / 2)}"]`);
   await page.screenshot({path: path.join(screenshotDir, `${expected.name}-${backend}.png`),
                          fullPage: true});
 }
@@ -149,6 +150,28 @@ describe('demo page', () => {
     expect(await page.$$('[data-matrix="P"]')).toHaveLength(0);
     await selectPreset(0, 'cpu');
     expect(await readCells('[data-matrix="KP"]')).toEqual(example1.KP);
+  });
+
+  it('takes custom settings: same padding, 2D, large matrices cut with a note', async () => {
+    await selectPreset(1, 'cpu');
+    for (const [name, value] of [['height', '12'], ['width', '12'], ['filters', '4'],
+                                 ['kernelHeight', '3'], ['kernelWidth', '3']]) {
+      await page.fill(`input[name="${name}"]`, value);
+    }
+    await page.selectOption('select[name="padMode"]', 'same');
+    await page.waitForSelector('#status[data-state="ready"][data-preset="custom"]');
+    expect(await page.getAttribute('#check', 'data-verdict')).toBe('match');
+    // P is 27x144 (3 channels x 3x3 taps, 12x12 patches); the page shows a corner of it.
+    expect(await page.getAttribute('[data-matrix="P"]', 'data-rows')).toBe('27');
+    expect(await page.getAttribute('[data-matrix="P"]', 'data-cols')).toBe('144');
+    const shown = await readCells('[data-matrix="P"]');
+    expect(shown.length).toBeLessThan(27);
+    expect(shown[0].length).toBeLessThan(144);
+    expect(await page.textContent('[data-matrix="P"] + .note')).toMatch(/of 144 columns/);
+    // Patch 0 with 'same' padding starts in the padding: its first tap reads 0.
+    expect(shown[0][0]).toBe(0);
+    await page.hover('[data-matrix="P"] th[data-patch="13"]');
+    await page.screenshot({path: path.join(screenshotDir, 'custom-12x12-same-cpu.png'), fullPage: true});
   });
 
   it('runs the benchmark panel on cpu and draws both bars per layer', async () => {
