@@ -90,7 +90,7 @@ export const SERIES = [
 
 /** Horizontal grouped bars, one group per layer, time on a log axis (layers differ by 1000x). */
 export function benchChart(rows: BenchRow[], backend: string): SVGSVGElement {
-  const left = 150, right = 170, top = 44, bottom = 56, barHeight = 16, groupGap = 18;
+  const left = 150, right = 170, top = 56, bottom = 56, barHeight = 16, groupGap = 18;
   const plotWidth = 520;
   const height = top + bottom + rows.length * (2 * barHeight + groupGap);
   const chart = svg('svg', {
@@ -120,6 +120,10 @@ export function benchChart(rows: BenchRow[], backend: string): SVGSVGElement {
     chart.append(svg('text', {x: x + 18, y: 21, class: 'legend'}, series.label));
   });
 
+  chart.append(svg('text', {x: left + plotWidth + right - 4, y: top - 14, 'text-anchor': 'end',
+                            class: 'legend'}, 'tf.conv2d ÷ ours'));
+  chart.append(svg('text', {x: left + plotWidth + right - 4, y: top, 'text-anchor': 'end',
+                            class: 'tick'}, '(above 1: ours faster)'));
   rows.forEach((row, g) => {
     const y0 = top + g * (2 * barHeight + groupGap);
     chart.append(svg('text', {x: left - 10, y: y0 + barHeight + 4, 'text-anchor': 'end',
@@ -139,7 +143,7 @@ export function benchChart(rows: BenchRow[], backend: string): SVGSVGElement {
     });
     chart.append(svg('text', {x: left + plotWidth + right - 4, y: y0 + barHeight + 4,
                               'text-anchor': 'end', class: 'ratio'},
-                     `tf / ours ${(row.tfMs / row.oursMs).toFixed(2)}×`));
+                     `${(row.tfMs / row.oursMs).toFixed(2)}×`));
   });
   return chart;
 }

@@ -138,7 +138,7 @@ function inputView(r: DemoResult): {node: HTMLElement, cellsOfPatch: HTMLElement
   for (let c = 0; c < shownChannels; c++) {
     const box = el('div', 'grid-box');
     box.append(el('div', 'grid-title', `channel ${c}`));
-    const table = el('table', 'grid input-grid');
+    const table = el('table', shownWidth > 8 ? 'grid input-grid compact' : 'grid input-grid');
     table.dataset.matrix = `X-${c}`;
     for (let h = 0; h < shownHeight; h++) {
       const tr = table.insertRow();
