@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {BENCH_LAYERS, BenchLayer, layerFlops} from '../../bench/layers';
 import {im2colConv2d} from '../../src';
 
-export const PANEL_LAYERS: BenchLayer[] =
+const PANEL_LAYERS: BenchLayer[] =
     ['article-2', 'pointwise', 'dilated', 'resnet-deep'].map(name => {
       const layer = BENCH_LAYERS.find(l => l.name === name);
       if (!layer || layer.kind !== 'conv2d') throw new Error(`no conv2d bench layer '${name}'`);
@@ -83,7 +83,7 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
-export const SERIES = [
+const SERIES = [
   {key: 'oursMs', label: 'im2colConv2d (this package)', color: '#1f6feb'},
   {key: 'tfMs', label: 'tf.conv2d', color: '#d97706'},
 ] as const;

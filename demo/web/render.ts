@@ -13,7 +13,7 @@ const MAX_CHANNELS_SHOWN = 4;
 const MAX_DOTS = 9;
 
 /** Patch j's colour: hues a golden angle apart, so neighbouring patches differ clearly. */
-export function patchColor(j: number, alpha = 1): string {
+function patchColor(j: number, alpha = 1): string {
   return `hsla(${Math.round((j * 137.508) % 360)}, 70%, 45%, ${alpha})`;
 }
 
@@ -25,7 +25,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
   return node;
 }
 
-export function formatNumber(v: number): string {
+function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(5)));
 }
@@ -218,15 +218,14 @@ export function renderResult(root: HTMLElement, r: DemoResult): void {
   const outHeight = r.output.length;
   const outWidth = r.output[0].length;
   const taps = s.channels * s.kernelHeight * s.kernelWidth;
-  const shape2d = (h: number, w: number) => s.dims === 2 ? `${h}×${w}` : `${w}`;
 
   const input = inputView(r);
-  const x = figure('X  input',
-      `${shape2d(s.height, s.width)}, ${s.channels} channel${s.channels > 1 ? 's' : ''}` +
+  const x = figure('X: the input',
+      `${s.dims === 2 ? `${s.height}×${s.width}` : `length ${s.width}`}, ${s.channels} channel${s.channels > 1 ? 's' : ''}` +
       ` · dots: the patches that read each cell`);
   x.body.append(input.node);
 
-  const p = figure(`P  patch matrix, ${taps}×${patches}`,
+  const p = figure(`P: the patch matrix, ${taps}×${patches}`,
       `one column per patch (output position); rows: channel, then kernel tap` +
       (s.dims === 2 ? ' (kh,kw)' : ''));
   p.body.append(withNote(matrixTable(r.P, {
@@ -234,19 +233,19 @@ export function renderResult(root: HTMLElement, r: DemoResult): void {
   }), [truncationNote(Math.min(taps, MAX_ROWS), taps, 'rows'),
        truncationNote(Math.min(patches, MAX_COLS), patches, 'columns')]));
 
-  const k = figure(`K  flattened filters, ${s.filters}×${taps}`,
+  const k = figure(`K: the flattened filters, ${s.filters}×${taps}`,
       'one row per filter, same order as the rows of P');
   k.body.append(withNote(matrixTable(r.K, {
     name: 'K', corner: 'filter \\ tap', rowLabel: o => `filter ${o}`, colLabel: i => tapLabel(r, i), patchColumns: false,
   }), [truncationNote(Math.min(taps, MAX_COLS), taps, 'columns')]));
 
-  const kp = figure(`K·P, ${s.filters}×${patches}`,
+  const kp = figure(`K·P: every output value, ${s.filters}×${patches}`,
       'row: filter (output channel), column: patch (output position)');
   kp.body.append(withNote(matrixTable(r.KP, {
     name: 'KP', corner: 'filter \\ patch', rowLabel: o => `filter ${o}`, colLabel: j => patchLabel(r, j), patchColumns: true,
   }), [truncationNote(Math.min(patches, MAX_COLS), patches, 'columns')]));
 
-  const out = figure(`Output, ${shape2d(outHeight, outWidth)}×${s.filters}`,
+  const out = figure(`The output, ${s.dims === 2 ? `${outHeight}×${outWidth}` : outWidth}×${s.filters}`,
       'K·P reshaped: each row of K·P folded back to the output size');
   out.body.append(outputView(r));
 
