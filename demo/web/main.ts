@@ -56,16 +56,16 @@ function setStatus(state: 'busy' | 'ready' | 'error', text: string): void {
 
 function checkText(check: Check, s: Settings): string {
   const op = s.dims === 2 ? 'im2colConv2d' : 'im2colConv1d';
-  const reference = s.dims === 2 ? 'tf.conv2d' : 'tf.conv2d (as a height-1 image)';
-  switch (check.verdict) {
-    case 'match':
-      return `✓ The output of ${op} matches ${reference} (largest difference ${check.maxAbsDiff}).`;
-    case 'mismatch':
-      return `✗ The output of ${op} differs from ${reference} by up to ${check.maxAbsDiff}.`;
-    case 'refused':
-      return `tf.conv2d refuses these settings (“${check.message}”), so there is nothing to ` +
-          `compare with; ${op} computes them.`;
+  const outcome = check.verdict === 'match' ?
+      `✓ The output of ${op} matches` : `✗ The output of ${op} DIFFERS from`;
+  const difference = `(largest difference ${check.maxAbsDiff})`;
+  if (check.refusal != null) {
+    const [strideHeight, strideWidth] = check.subsampling!;
+    const every = s.dims === 2 ? `${strideHeight}×${strideWidth}` : `${strideWidth}`;
+    return `tf.conv2d refuses these settings (“${check.refusal}”). ${outcome} the stride-1 ` +
+        `dilated tf.conv2d, keeping the outputs at multiples of the stride (${every}) ${difference}.`;
   }
+  return `${outcome} ${s.dims === 2 ? 'tf.conv2d' : 'tf.conv2d (as a height-1 image)'} ${difference}.`;
 }
 
 let selectedPreset: number | null = null;
@@ -82,7 +82,10 @@ function update(): void {
     const result = compute(s);
     renderResult(explanation, result);
     checkLine.dataset.verdict = result.check.verdict;
+    checkLine.dataset.refused = String(result.check.refusal != null);
     checkLine.textContent = checkText(result.check, s);
+    // Lets the page (and its test) see that recomputing leaks no tensors.
+    status.dataset.tensors = String(tf.memory().numTensors);
     setStatus('ready', `computed on the ${result.backend} backend`);
   } catch (error) {
     explanation.replaceChildren();

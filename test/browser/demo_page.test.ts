@@ -23,7 +23,8 @@ interface PresetExpectation {
   KP: number[][];
   /** One [outHeight][outWidth] grid per filter. */
   output: number[][][];
-  verdict: 'match' | 'refused';
+  /** tf.conv2d refuses stride 2 with dilation 2: the page checks the subsampled dilated conv. */
+  refused: boolean;
 }
 
 /** K·P row o folded to [outHeight][outWidth]: the page's output grids. */
@@ -33,18 +34,17 @@ function fold(KP: number[][], outWidth: number): number[][][] {
 
 const PRESETS: PresetExpectation[] = [
   {name: 'example-1', P: example1.P, K: example1.K, KP: example1.KP, output: fold(example1.KP, 3),
-   verdict: 'match'},
+   refused: false},
   {name: 'example-2',
    // Rows (c, kh, kw), columns patches (oh, ow) over the 3x3 output.
    P: range(3).flatMap(c => range(2).flatMap(kh => range(2).map(kw => range(9).map(
        j => example2.x[Math.floor(j / 3) + kh][j % 3 + kw][c])))),
-   K: example2.K, KP: example2.KP, output: fold(example2.KP, 3), verdict: 'match'},
-  // tf.conv2d refuses stride 2 with dilation 2, so the page can only say so.
+   K: example2.K, KP: example2.KP, output: fold(example2.KP, 3), refused: false},
   {name: 'example-3', P: example3.P, K: example3.K, KP: example3.KP,
-   output: range(2).map(o => [example3.output.map(position => position[o])]), verdict: 'refused'},
+   output: range(2).map(o => [example3.output.map(position => position[o])]), refused: true},
   {name: 'example-3-unpadded',
    P: range(3).flatMap(c => range(4).map(k => range(5).map(j => example3.x[2 * j + k][c]))),
-   K: example3.K, KP: example3.unpaddedKP, output: fold(example3.unpaddedKP, 5), verdict: 'match'},
+   K: example3.K, KP: example3.unpaddedKP, output: fold(example3.unpaddedKP, 5), refused: false},
 ];
 
 let server: ChildProcess;
@@ -113,7 +113,11 @@ async function checkPreset(index: number, backend: string): Promise<void> {
   expect(await readCells('[data-matrix="KP"]')).toEqual(expected.KP);
   const outputs = await Promise.all(expected.output.map((_, o) => readCells(`[data-matrix="out-${o}"]`)));
   expect(outputs).toEqual(expected.output);
-  expect(await page.getAttribute('#check', 'data-verdict')).toBe(expected.verdict);
+  expect(await page.getAttribute('#check', 'data-verdict')).toBe('match');
+  expect(await page.getAttribute('#check', 'data-refused')).toBe(String(expected.refused));
+  if (expected.refused) {
+    expect(await page.textContent('#check')).toMatch(/refuses these settings \(“.*strides or dilations must be 1/);
+  }
 
   // Hovering column j of P lights up patch j in X: channel by channel, row by row, the lit
   // cells read exactly the column (padding cells read 0).
@@ -156,6 +160,14 @@ async function runBenchPanel(backend: string): Promise<void> {
 describe('demo page', () => {
   it('shows each article example with the seed values on cpu', async () => {
     for (const index of range(PRESETS.length)) await checkPreset(index, 'cpu');
+  });
+
+  it('leaks no tensors when recomputing', async () => {
+    await selectPreset(0, 'cpu');
+    const before = await page.getAttribute('#status', 'data-tensors');
+    expect(before).toMatch(/^\d+$/);
+    for (const index of [...range(PRESETS.length), 0]) await selectPreset(index, 'cpu');
+    expect(await page.getAttribute('#status', 'data-tensors')).toBe(before);
   });
 
   it('says when the settings are invalid, and recovers', async () => {
