@@ -39,17 +39,34 @@ export function wasmSimdSupported(): boolean {
   return simdSupport;
 }
 
-let instance: GemmExports|undefined;
+interface GemmInstance {
+  exports: GemmExports;
+  /** Micro-kernel rows and columns and the depth of a B block (the module's constants). */
+  MR: number;
+  NR: number;
+  KC: number;
+  /** A view of the whole memory, renewed when it grows (growing detaches the old one). */
+  heap: Float32Array;
+}
+
+let instance: GemmInstance|undefined;
 
 // The module is under 1 KB, well below the size browsers allow to compile synchronously on
 // the main thread, so it is compiled on first use and kept.
-function gemmExports(): GemmExports {
+function gemmInstance(): GemmInstance {
   if (instance === undefined) {
     if (!wasmSimdSupported()) {
       throw new Error('The wasm CPU GEMM needs WebAssembly SIMD, which this engine lacks.');
     }
     const module = new WebAssembly.Module(wasmBytes!);
-    instance = new WebAssembly.Instance(module).exports as unknown as GemmExports;
+    const exports = new WebAssembly.Instance(module).exports as unknown as GemmExports;
+    instance = {
+      exports,
+      MR: exports.MR.value,
+      NR: exports.NR.value,
+      KC: exports.KC.value,
+      heap: new Float32Array(exports.memory.buffer)
+    };
   }
   return instance;
 }
@@ -57,20 +74,20 @@ function gemmExports(): GemmExports {
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
 function begin(filter: Float32Array, k: number, n: number, maxRows: number): GemmSession {
-  const wasm = gemmExports();
-  const MR: number = wasm.MR.value, NR: number = wasm.NR.value, KC: number = wasm.KC.value;
+  const wasm = gemmInstance();
+  const {MR, NR, KC, exports} = wasm;
   const width = roundUp(n, NR);
   const tileRows = roundUp(maxRows, MR);
   // Layout in floats: [packed B: k×width][A: tileRows×k][C: tileRows×width].
   const bAt = 0;
   const aAt = bAt + k * width;
   const cAt = aAt + tileRows * k;
-  const bytes = 4 * (cAt + tileRows * width);
-  const {memory} = wasm;
-  if (memory.buffer.byteLength < bytes) {
-    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  const length = cAt + tileRows * width;
+  if (wasm.heap.length < length) {
+    exports.memory.grow(Math.ceil((4 * length - exports.memory.buffer.byteLength) / 65536));
+    wasm.heap = new Float32Array(exports.memory.buffer);
   }
-  const heap = new Float32Array(memory.buffer);
+  const {heap} = wasm;
 
   // B in KC-deep blocks; in each block, NR-wide panels of depth × NR floats, zero-padded.
   let dst = bAt;
@@ -80,27 +97,28 @@ function begin(filter: Float32Array, k: number, n: number, maxRows: number): Gem
       const cols = Math.max(0, Math.min(NR, n - col0));
       for (let p = 0; p < depth; p++) {
         const src = (k0 + p) * n + col0;
-        for (let j = 0; j < cols; j++) heap[dst + j] = filter[src + j];
-        heap.fill(0, dst + cols, dst + NR);
+        let j = 0;
+        for (; j < cols; j++) heap[dst + j] = filter[src + j];
+        for (; j < NR; j++) heap[dst + j] = 0;
         dst += NR;
       }
     }
   }
-  const c = heap.subarray(cAt, cAt + tileRows * width);
   return {
     a: heap.subarray(aAt, aAt + maxRows * k),
     multiply(m, out, outOffset, rs, cs) {
-      wasm.gemm(4 * aAt, 4 * bAt, 4 * cAt, roundUp(m, MR), k, width);
+      exports.gemm(4 * aAt, 4 * bAt, 4 * cAt, roundUp(m, MR), k, width);
       if (cs === 1 && rs === n && width === n) {
-        out.set(c.subarray(0, m * n), outOffset);
+        out.set(heap.subarray(cAt, cAt + m * n), outOffset);
       } else if (cs === 1) {
         for (let i = 0; i < m; i++) {
-          out.set(c.subarray(i * width, i * width + n), outOffset + i * rs);
+          const row = cAt + i * width, at = outOffset + i * rs;
+          for (let j = 0; j < n; j++) out[at + j] = heap[row + j];
         }
       } else {
         for (let j = 0; j < n; j++) {
           const column = outOffset + j * cs;
-          for (let i = 0; i < m; i++) out[column + i * rs] = c[i * width + j];
+          for (let i = 0; i < m; i++) out[column + i * rs] = heap[cAt + i * width + j];
         }
       }
     }
