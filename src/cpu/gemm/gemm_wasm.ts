@@ -1,10 +1,12 @@
 /**
  * The WebAssembly SIMD GEMM (source: `wasm/gemm.wat`, assembled at build time and embedded
- * as bytes). One module instance serves every call; its memory holds, back to back, the
- * packed filter, the patch tile A (which im2col writes in place, so A is never copied) and
- * the product tile C, which is copied out into the output with the caller's strides.
- * Memory grows to the largest call so far and is reused, so small calls allocate nothing.
+ * as bytes). An instance's memory holds, back to back, the packed filter, a copy of the
+ * input, the patch tile A (which the module's im2col writes in place) and the product tile
+ * C, which is copied out into the output with the caller's strides. One instance serves
+ * every call up to RETAINED_BYTES and keeps its memory, so small calls allocate nothing;
+ * a larger call gets an instance of its own whose memory is freed with it.
  */
+import type {ConvGeometry} from '../../conv_geometry';
 import type {Gemm, GemmSession} from './gemm';
 import {WASM_BASE64} from './wasm/gemm_wat.generated';
 
@@ -14,7 +16,17 @@ interface GemmExports {
   NR: WebAssembly.Global;
   KC: WebAssembly.Global;
   gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  im2col(x: number, dst: number, rows: number, image: number, outRow: number, outCol: number,
+         imageStep: number, rowStep: number, colStep: number, channelStep: number,
+         inHeight: number, inWidth: number, inChannels: number, outHeight: number,
+         outWidth: number, filterHeight: number, filterWidth: number, strideHeight: number,
+         strideWidth: number, dilationHeight: number, dilationWidth: number, padTop: number,
+         padLeft: number): void;
 }
+
+/** Memory the shared instance may keep between calls. */
+const RETAINED_BYTES = 32 * 2 ** 20;
+const PAGE_BYTES = 65536;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -49,45 +61,53 @@ interface GemmInstance {
   heap: Float32Array;
 }
 
-let instance: GemmInstance|undefined;
+let wasmModule: WebAssembly.Module|undefined;
+let shared: GemmInstance|undefined;
 
-// The module is under 1 KB, well below the size browsers allow to compile synchronously on
-// the main thread, so it is compiled on first use and kept.
-function gemmInstance(): GemmInstance {
-  if (instance === undefined) {
-    if (!wasmSimdSupported()) {
-      throw new Error('The wasm CPU GEMM needs WebAssembly SIMD, which this engine lacks.');
-    }
-    const module = new WebAssembly.Module(wasmBytes!);
-    const exports = new WebAssembly.Instance(module).exports as unknown as GemmExports;
-    instance = {
-      exports,
-      MR: exports.MR.value,
-      NR: exports.NR.value,
-      KC: exports.KC.value,
-      heap: new Float32Array(exports.memory.buffer)
-    };
+function instantiate(): GemmInstance {
+  if (!wasmSimdSupported()) {
+    throw new Error('The wasm CPU GEMM needs WebAssembly SIMD, which this engine lacks.');
   }
-  return instance;
+  // The module is about 1 KB, well below the size browsers allow to compile synchronously
+  // on the main thread, so it is compiled on first use and kept.
+  wasmModule ??= new WebAssembly.Module(wasmBytes!);
+  const exports = new WebAssembly.Instance(wasmModule).exports as unknown as GemmExports;
+  return {
+    exports,
+    MR: exports.MR.value,
+    NR: exports.NR.value,
+    KC: exports.KC.value,
+    heap: new Float32Array(exports.memory.buffer)
+  };
+}
+
+/** An instance with memory for `length` floats. */
+function gemmInstance(length: number): GemmInstance {
+  const wasm = 4 * length <= RETAINED_BYTES ? (shared ??= instantiate()) : instantiate();
+  if (wasm.heap.length < length) {
+    const {memory} = wasm.exports;
+    memory.grow(Math.ceil((4 * length - memory.buffer.byteLength) / PAGE_BYTES));
+    wasm.heap = new Float32Array(memory.buffer);
+  }
+  return wasm;
 }
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
-function begin(filter: Float32Array, k: number, n: number, maxRows: number): GemmSession {
-  const wasm = gemmInstance();
-  const {MR, NR, KC, exports} = wasm;
+function begin(filter: Float32Array, k: number, n: number, maxRows: number,
+               input?: Float32Array): GemmSession {
+  // Micro-kernel sizes are the module's constants; the shared instance has them at hand.
+  const {MR, NR} = shared ?? (shared = instantiate());
   const width = roundUp(n, NR);
   const tileRows = roundUp(maxRows, MR);
-  // Layout in floats: [packed B: k×width][A: tileRows×k][C: tileRows×width].
+  // Layout in floats: [packed B: k×width][input][A: tileRows×k][C: tileRows×width].
   const bAt = 0;
-  const aAt = bAt + k * width;
+  const xAt = bAt + k * width;
+  const aAt = xAt + (input?.length ?? 0);
   const cAt = aAt + tileRows * k;
-  const length = cAt + tileRows * width;
-  if (wasm.heap.length < length) {
-    exports.memory.grow(Math.ceil((4 * length - exports.memory.buffer.byteLength) / 65536));
-    wasm.heap = new Float32Array(exports.memory.buffer);
-  }
-  const {heap} = wasm;
+  const wasm = gemmInstance(cAt + tileRows * width);
+  const {exports, heap, KC} = wasm;
+  if (input) heap.set(input, xAt);
 
   // B in KC-deep blocks; in each block, NR-wide panels of depth × NR floats, zero-padded.
   let dst = bAt;
@@ -106,6 +126,21 @@ function begin(filter: Float32Array, k: number, n: number, maxRows: number): Gem
   }
   return {
     a: heap.subarray(aAt, aAt + maxRows * k),
+    fillPatchRows(g: ConvGeometry, flatRow0: number, rows: number) {
+      const {inHeight, inWidth, inChannels, outHeight, outWidth} = g;
+      const rowsPerImage = outHeight * outWidth;
+      const image = Math.floor(flatRow0 / rowsPerImage);
+      const outRow = Math.floor((flatRow0 - image * rowsPerImage) / outWidth);
+      const outCol = flatRow0 - image * rowsPerImage - outRow * outWidth;
+      const channelsLast = g.dataFormat === 'channelsLast';
+      // One channel in NCHW lies like NHWC: its columns are contiguous.
+      const channelStep = channelsLast || inChannels === 1 ? 1 : inHeight * inWidth;
+      exports.im2col(4 * xAt, 4 * aAt, rows, image, outRow, outCol,
+          inHeight * inWidth * inChannels, channelsLast ? inWidth * inChannels : inWidth,
+          channelsLast ? inChannels : 1, channelStep, inHeight, inWidth, inChannels,
+          outHeight, outWidth, g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth,
+          g.dilationHeight, g.dilationWidth, g.padInfo.top, g.padInfo.left);
+    },
     multiply(m, out, outOffset, rs, cs) {
       exports.gemm(4 * aAt, 4 * bAt, 4 * cAt, roundUp(m, MR), k, width);
       if (cs === 1 && rs === n && width === n) {

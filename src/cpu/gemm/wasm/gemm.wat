@@ -9,6 +9,9 @@
 ;; loading two B vectors per step of k.
 ;;
 ;; The host pads m to a multiple of MR (extra A rows are scratch whose C rows it ignores).
+;;
+;; The module also does im2col (below), so patch rows are written by block copies straight
+;; into A from a copy of the input in the same memory.
 (module
   (memory (export "memory") 1)
   (global (export "MR") i32 (i32.const 4))
@@ -101,4 +104,121 @@
         (br_if $panels (i32.lt_u (local.get $col) (local.get $n))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
       (br_if $slices (i32.lt_u (local.get $k0) (local.get $k)))))
+;; im2col: writes `rows` patch rows (taps in (kh, kw, c) order, zeros over the padding)
+  ;; to `dst`, from output position (image, outRow, outCol) on. The input is addressed by
+  ;; float strides per image, input row, input column and channel, so one loop serves NHWC
+  ;; (channels contiguous: whole runs are block copies) and NCHW (one float at a time).
+  (func (export "im2col") (param $x i32) (param $dst i32) (param $rows i32)
+      (param $image i32) (param $outRow i32) (param $outCol i32)
+      (param $imageStep i32) (param $rowStep i32) (param $colStep i32) (param $channelStep i32)
+      (param $inHeight i32) (param $inWidth i32) (param $inChannels i32)
+      (param $outHeight i32) (param $outWidth i32) (param $filterHeight i32)
+      (param $filterWidth i32) (param $strideHeight i32) (param $strideWidth i32)
+      (param $dilationHeight i32) (param $dilationWidth i32) (param $padTop i32)
+      (param $padLeft i32)
+    (local $tapBytes i32) (local $tapRowBytes i32) (local $inRow0 i32) (local $inCol0 i32)
+    (local $kwFirst i32) (local $kwEnd i32) (local $kh i32) (local $kw i32) (local $c i32)
+    (local $inRow i32) (local $base i32) (local $src i32) (local $to i32) (local $reach i32)
+    (local.set $tapBytes (i32.shl (local.get $inChannels) (i32.const 2)))
+    (local.set $tapRowBytes (i32.mul (local.get $tapBytes) (local.get $filterWidth)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $rows)))
+      (loop $row
+        (local.set $inRow0 (i32.sub (i32.mul (local.get $outRow) (local.get $strideHeight))
+                                    (local.get $padTop)))
+        (local.set $inCol0 (i32.sub (i32.mul (local.get $outCol) (local.get $strideWidth))
+                                    (local.get $padLeft)))
+        ;; Taps kw in [kwFirst, kwEnd) read inside the row; the others read padding.
+        (local.set $kwFirst (i32.const 0))
+        (if (i32.lt_s (local.get $inCol0) (i32.const 0))
+          (then (local.set $kwFirst (i32.div_u
+              (i32.add (i32.sub (i32.const 0) (local.get $inCol0))
+                       (i32.sub (local.get $dilationWidth) (i32.const 1)))
+              (local.get $dilationWidth)))))
+        (if (i32.gt_u (local.get $kwFirst) (local.get $filterWidth))
+          (then (local.set $kwFirst (local.get $filterWidth))))
+        (local.set $reach (i32.sub (local.get $inWidth) (local.get $inCol0)))
+        (local.set $kwEnd (i32.const 0))
+        (if (i32.gt_s (local.get $reach) (i32.const 0))
+          (then (local.set $kwEnd (i32.div_u
+              (i32.add (local.get $reach) (i32.sub (local.get $dilationWidth) (i32.const 1)))
+              (local.get $dilationWidth)))))
+        (if (i32.gt_u (local.get $kwEnd) (local.get $filterWidth))
+          (then (local.set $kwEnd (local.get $filterWidth))))
+        (if (i32.lt_u (local.get $kwEnd) (local.get $kwFirst))
+          (then (local.set $kwEnd (local.get $kwFirst))))
+        (local.set $kh (i32.const 0))
+        (loop $tapRow
+          (local.set $inRow (i32.add (local.get $inRow0)
+                                     (i32.mul (local.get $kh) (local.get $dilationHeight))))
+          (if (i32.ge_u (local.get $inRow) (local.get $inHeight))  ;; also catches inRow < 0
+            (then (memory.fill (local.get $dst) (i32.const 0) (local.get $tapRowBytes)))
+            (else
+              (memory.fill (local.get $dst) (i32.const 0)
+                           (i32.mul (local.get $kwFirst) (local.get $tapBytes)))
+              (local.set $base (i32.add (local.get $x) (i32.shl (i32.add
+                  (i32.mul (local.get $image) (local.get $imageStep))
+                  (i32.mul (local.get $inRow) (local.get $rowStep))) (i32.const 2))))
+              (local.set $to (i32.add (local.get $dst)
+                                      (i32.mul (local.get $kwFirst) (local.get $tapBytes))))
+              (if (i32.ne (local.get $channelStep) (i32.const 1))
+                (then
+                  ;; Channels apart (NCHW): gather one float at a time.
+                  (local.set $kw (local.get $kwFirst))
+                  (block $gathered (loop $gather
+                    (br_if $gathered (i32.ge_u (local.get $kw) (local.get $kwEnd)))
+                    (local.set $src (i32.add (local.get $base) (i32.shl (i32.mul
+                        (i32.add (local.get $inCol0)
+                                 (i32.mul (local.get $kw) (local.get $dilationWidth)))
+                        (local.get $colStep)) (i32.const 2))))
+                    (local.set $c (i32.const 0))
+                    (loop $channel
+                      (f32.store (local.get $to) (f32.load (local.get $src)))
+                      (local.set $to (i32.add (local.get $to) (i32.const 4)))
+                      (local.set $src (i32.add (local.get $src)
+                                               (i32.shl (local.get $channelStep) (i32.const 2))))
+                      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                      (br_if $channel (i32.lt_u (local.get $c) (local.get $inChannels))))
+                    (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                    (br $gather))))
+                (else (if (i32.eq (local.get $dilationWidth) (i32.const 1))
+                  (then
+                    ;; Undilated taps of one filter row are one run of the input row.
+                    (memory.copy (local.get $to)
+                        (i32.add (local.get $base) (i32.mul (i32.add (local.get $inCol0)
+                            (local.get $kwFirst)) (local.get $tapBytes)))
+                        (i32.mul (i32.sub (local.get $kwEnd) (local.get $kwFirst))
+                                 (local.get $tapBytes)))
+                    (local.set $to (i32.add (local.get $to) (i32.mul (i32.sub (local.get $kwEnd)
+                        (local.get $kwFirst)) (local.get $tapBytes)))))
+                  (else
+                    (local.set $kw (local.get $kwFirst))
+                    (block $copied (loop $copy
+                      (br_if $copied (i32.ge_u (local.get $kw) (local.get $kwEnd)))
+                      (memory.copy (local.get $to)
+                          (i32.add (local.get $base) (i32.mul (i32.add (local.get $inCol0)
+                              (i32.mul (local.get $kw) (local.get $dilationWidth)))
+                              (local.get $tapBytes)))
+                          (local.get $tapBytes))
+                      (local.set $to (i32.add (local.get $to) (local.get $tapBytes)))
+                      (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                      (br $copy)))))))
+              (memory.fill (local.get $to) (i32.const 0)
+                  (i32.mul (i32.sub (local.get $filterWidth) (local.get $kwEnd))
+                           (local.get $tapBytes)))))
+          (local.set $dst (i32.add (local.get $dst) (local.get $tapRowBytes)))
+          (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+          (br_if $tapRow (i32.lt_u (local.get $kh) (local.get $filterHeight))))
+        ;; Next output position, row-major within an image, then the next image.
+        (local.set $outCol (i32.add (local.get $outCol) (i32.const 1)))
+        (if (i32.eq (local.get $outCol) (local.get $outWidth))
+          (then
+            (local.set $outCol (i32.const 0))
+            (local.set $outRow (i32.add (local.get $outRow) (i32.const 1)))
+            (if (i32.eq (local.get $outRow) (local.get $outHeight))
+              (then
+                (local.set $outRow (i32.const 0))
+                (local.set $image (i32.add (local.get $image) (i32.const 1)))))))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br_if $row (local.get $rows)))))
 )
