@@ -94,70 +94,90 @@ function gemmInstance(length: number): GemmInstance {
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
-function begin(filter: Float32Array, k: number, n: number, maxRows: number,
-               input?: Float32Array): GemmSession {
-  // Micro-kernel sizes are the module's constants; the shared instance has them at hand.
-  const {MR, NR} = shared ?? (shared = instantiate());
-  const width = roundUp(n, NR);
-  const tileRows = roundUp(maxRows, MR);
-  // Layout in floats: [packed B: k×width][input][A: tileRows×k][C: tileRows×width].
-  const bAt = 0;
-  const xAt = bAt + k * width;
-  const aAt = xAt + (input?.length ?? 0);
-  const cAt = aAt + tileRows * k;
-  const wasm = gemmInstance(cAt + tileRows * width);
-  const {exports, heap, KC} = wasm;
-  if (input) heap.set(input, xAt);
+/** One convolution on one instance: offsets (in floats) of its regions in the memory. */
+class WasmGemmSession implements GemmSession {
+  private readonly exports: GemmExports;
+  private readonly heap: Float32Array;
+  private readonly MR: number;
+  private readonly width: number;
+  private readonly xAt: number;
+  private readonly aAt: number;
+  private readonly cAt: number;
 
-  // B in KC-deep blocks; in each block, NR-wide panels of depth × NR floats, zero-padded.
-  let dst = bAt;
-  for (let k0 = 0; k0 < k; k0 += KC) {
-    const depth = Math.min(KC, k - k0);
-    for (let col0 = 0; col0 < width; col0 += NR) {
-      const cols = Math.max(0, Math.min(NR, n - col0));
-      for (let p = 0; p < depth; p++) {
-        const src = (k0 + p) * n + col0;
-        let j = 0;
-        for (; j < cols; j++) heap[dst + j] = filter[src + j];
-        for (; j < NR; j++) heap[dst + j] = 0;
-        dst += NR;
+  constructor(filter: Float32Array, private readonly k: number, private readonly n: number,
+              private readonly maxRows: number, input?: Float32Array) {
+    // Micro-kernel sizes are the module's constants; the shared instance has them at hand.
+    const {MR, NR} = shared ?? (shared = instantiate());
+    const width = this.width = roundUp(n, NR);
+    const tileRows = roundUp(maxRows, MR);
+    // Layout: [packed B: k×width][input][A: tileRows×k][C: tileRows×width].
+    this.MR = MR;
+    this.xAt = k * width;
+    this.aAt = this.xAt + (input === undefined ? 0 : input.length);
+    this.cAt = this.aAt + tileRows * k;
+    const {exports, heap, KC} = gemmInstance(this.cAt + tileRows * width);
+    this.exports = exports;
+    this.heap = heap;
+    if (input !== undefined) heap.set(input, this.xAt);
+
+    // B in KC-deep blocks; in each block, NR-wide panels of depth × NR floats, zero-padded.
+    let dst = 0;
+    for (let k0 = 0; k0 < k; k0 += KC) {
+      const depth = Math.min(KC, k - k0);
+      for (let col0 = 0; col0 < width; col0 += NR) {
+        const cols = Math.max(0, Math.min(NR, n - col0));
+        for (let p = 0; p < depth; p++) {
+          const src = (k0 + p) * n + col0;
+          let j = 0;
+          for (; j < cols; j++) heap[dst + j] = filter[src + j];
+          for (; j < NR; j++) heap[dst + j] = 0;
+          dst += NR;
+        }
       }
     }
   }
-  return {
-    a: heap.subarray(aAt, aAt + maxRows * k),
-    fillPatchRows(g: ConvGeometry, flatRow0: number, rows: number) {
-      const {inHeight, inWidth, inChannels, outHeight, outWidth} = g;
-      const rowsPerImage = outHeight * outWidth;
-      const image = Math.floor(flatRow0 / rowsPerImage);
-      const outRow = Math.floor((flatRow0 - image * rowsPerImage) / outWidth);
-      const outCol = flatRow0 - image * rowsPerImage - outRow * outWidth;
-      const channelsLast = g.dataFormat === 'channelsLast';
-      // One channel in NCHW lies like NHWC: its columns are contiguous.
-      const channelStep = channelsLast || inChannels === 1 ? 1 : inHeight * inWidth;
-      exports.im2col(4 * xAt, 4 * aAt, rows, image, outRow, outCol,
-          inHeight * inWidth * inChannels, channelsLast ? inWidth * inChannels : inWidth,
-          channelsLast ? inChannels : 1, channelStep, inHeight, inWidth, inChannels,
-          outHeight, outWidth, g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth,
-          g.dilationHeight, g.dilationWidth, g.padInfo.top, g.padInfo.left);
-    },
-    multiply(m, out, outOffset, rs, cs) {
-      exports.gemm(4 * aAt, 4 * bAt, 4 * cAt, roundUp(m, MR), k, width);
-      if (cs === 1 && rs === n && width === n) {
-        out.set(heap.subarray(cAt, cAt + m * n), outOffset);
-      } else if (cs === 1) {
-        for (let i = 0; i < m; i++) {
-          const row = cAt + i * width, at = outOffset + i * rs;
-          for (let j = 0; j < n; j++) out[at + j] = heap[row + j];
-        }
-      } else {
-        for (let j = 0; j < n; j++) {
-          const column = outOffset + j * cs;
-          for (let i = 0; i < m; i++) out[column + i * rs] = heap[cAt + i * width + j];
-        }
+
+  get a(): Float32Array {
+    return this.heap.subarray(this.aAt, this.aAt + this.maxRows * this.k);
+  }
+
+  fillPatchRows(g: ConvGeometry, flatRow0: number, rows: number): void {
+    const {inHeight, inWidth, inChannels, outHeight, outWidth} = g;
+    const rowsPerImage = outHeight * outWidth;
+    const image = Math.floor(flatRow0 / rowsPerImage);
+    const outRow = Math.floor((flatRow0 - image * rowsPerImage) / outWidth);
+    const outCol = flatRow0 - image * rowsPerImage - outRow * outWidth;
+    const channelsLast = g.dataFormat === 'channelsLast';
+    // One channel in NCHW lies like NHWC: its columns are contiguous.
+    const channelStep = channelsLast || inChannels === 1 ? 1 : inHeight * inWidth;
+    this.exports.im2col(4 * this.xAt, 4 * this.aAt, rows, image, outRow, outCol,
+        inHeight * inWidth * inChannels, channelsLast ? inWidth * inChannels : inWidth,
+        channelsLast ? inChannels : 1, channelStep, inHeight, inWidth, inChannels,
+        outHeight, outWidth, g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth,
+        g.dilationHeight, g.dilationWidth, g.padInfo.top, g.padInfo.left);
+  }
+
+  multiply(m: number, out: Float32Array, outOffset: number, rs: number, cs: number): void {
+    const {heap, cAt, width, n} = this;
+    this.exports.gemm(4 * this.aAt, 0, 4 * cAt, roundUp(m, this.MR), this.k, width);
+    if (cs === 1 && rs === n && width === n && m * n > 64) {
+      out.set(heap.subarray(cAt, cAt + m * n), outOffset);
+    } else if (cs === 1) {
+      for (let i = 0; i < m; i++) {
+        const row = cAt + i * width, at = outOffset + i * rs;
+        for (let j = 0; j < n; j++) out[at + j] = heap[row + j];
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const column = outOffset + j * cs;
+        for (let i = 0; i < m; i++) out[column + i * rs] = heap[cAt + i * width + j];
       }
     }
-  };
+  }
 }
 
-export const wasmGemm: Gemm = {name: 'wasm', preferredTileRows: 256, begin};
+export const wasmGemm: Gemm = {
+  name: 'wasm',
+  preferredTileRows: 256,
+  begin: (filter, k, n, maxRows, input) => new WasmGemmSession(filter, k, n, maxRows, input)
+};

@@ -18,5 +18,5 @@ export function cpuGemm(): Gemm {
     throw new Error(`${CPU_GEMM_FLAG} is 'wasm', but this engine lacks WebAssembly SIMD; ` +
         `available: ${availableCpuGemms().join(', ')}.`);
   }
-  return availableCpuGemms().includes('wasm') ? wasmGemm : typescriptGemm;
+  return wasmSimdSupported() ? wasmGemm : typescriptGemm;
 }

@@ -154,8 +154,9 @@
           (if (i32.ge_u (local.get $inRow) (local.get $inHeight))  ;; also catches inRow < 0
             (then (memory.fill (local.get $dst) (i32.const 0) (local.get $tapRowBytes)))
             (else
-              (memory.fill (local.get $dst) (i32.const 0)
-                           (i32.mul (local.get $kwFirst) (local.get $tapBytes)))
+              (if (local.get $kwFirst)
+                (then (memory.fill (local.get $dst) (i32.const 0)
+                                   (i32.mul (local.get $kwFirst) (local.get $tapBytes)))))
               (local.set $base (i32.add (local.get $x) (i32.shl (i32.add
                   (i32.mul (local.get $image) (local.get $imageStep))
                   (i32.mul (local.get $inRow) (local.get $rowStep))) (i32.const 2))))
@@ -203,9 +204,10 @@
                       (local.set $to (i32.add (local.get $to) (local.get $tapBytes)))
                       (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
                       (br $copy)))))))
-              (memory.fill (local.get $to) (i32.const 0)
-                  (i32.mul (i32.sub (local.get $filterWidth) (local.get $kwEnd))
-                           (local.get $tapBytes)))))
+              (if (i32.lt_u (local.get $kwEnd) (local.get $filterWidth))
+                (then (memory.fill (local.get $to) (i32.const 0)
+                    (i32.mul (i32.sub (local.get $filterWidth) (local.get $kwEnd))
+                             (local.get $tapBytes)))))))
           (local.set $dst (i32.add (local.get $dst) (local.get $tapRowBytes)))
           (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
           (br_if $tapRow (i32.lt_u (local.get $kh) (local.get $filterHeight))))
