@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {CPU_GEMM_FLAG, im2colConv2d} from '../src';
+import {CPU_GEMM_FLAG, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
 import {availableCpuGemms, cpuGemm, Gemm} from '../src/cpu/gemm';
 
 /** Deterministic values in [-1, 1). */
@@ -142,24 +142,39 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
     }
   });
 
-  it('runs im2colConv2d like tf.conv2d, NHWC and NCHW', async () => {
+  // [x shape (NHWC), filter shape, strides, dilations, pad, workspace budget in bytes]:
+  // channel counts 1 and 5 (NCHW gathers), small budgets so tiles span images.
+  const CONVS: [number[], number[], [number, number], [number, number], 'same' | 'valid', number][] = [
+    [[2, 9, 11, 5], [3, 2, 5, 10], [2, 1], [1, 1], 'same', 64 * 2 ** 20],
+    [[2, 9, 11, 5], [3, 2, 5, 10], [1, 1], [1, 2], 'same', 64 * 2 ** 20],
+    [[3, 7, 6, 1], [4, 3, 1, 9], [1, 2], [1, 1], 'same', 4 * 12 * 5],
+    [[2, 8, 5, 3], [1, 4, 3, 17], [1, 1], [2, 1], 'valid', 4 * 12 * 7],
+  ];
+
+  it.each(CONVS)('runs im2colConv2d like tf.conv2d (NHWC, NCHW): x %j filter %j ' +
+                 'strides %j dilations %j %s, workspace %i bytes',
+                 async (xShape, filterShape, strides, dilations, pad, budget) => {
     await tf.setBackend('cpu');
+    const defaultBudget = tf.env().get(WORKSPACE_BYTES_FLAG);
     tf.env().set(CPU_GEMM_FLAG, name);
+    tf.env().set(WORKSPACE_BYTES_FLAG, budget);
     try {
-      const x = tf.tensor4d(randomValues(2 * 9 * 11 * 5, 8), [2, 9, 11, 5]);
-      const filter = tf.tensor4d(randomValues(3 * 2 * 5 * 10, 9), [3, 2, 5, 10]);
-      const settings: [[number, number], [number, number]][] = [[[2, 1], [1, 1]], [[1, 1], [1, 2]]];
-      for (const [strides, dilations] of settings) {
-        const expected = tf.conv2d(x, filter, strides, 'same', 'NHWC', dilations);
-        const nhwc = im2colConv2d(x, filter, strides, 'same', 'NHWC', dilations);
-        expectArraysNear(await nhwc.data(), await expected.data());
-        // NCHW: against the NHWC reference transposed (tf.conv2d on cpu lacks NCHW).
-        const nchw = im2colConv2d(tf.transpose(x, [0, 3, 1, 2]), filter, strides, 'same', 'NCHW',
-            dilations);
-        expectArraysNear(await nchw.data(), await tf.transpose(expected, [0, 3, 1, 2]).data());
-      }
+      const x = tf.tensor4d(randomValues(xShape.reduce((a, b) => a * b), 8),
+          xShape as [number, number, number, number]);
+      const filter = tf.tensor4d(randomValues(filterShape.reduce((a, b) => a * b), 9),
+          filterShape as [number, number, number, number]);
+      const expected = tf.conv2d(x, filter, strides, pad, 'NHWC', dilations);
+      resetKernelStats();
+      const nhwc = im2colConv2d(x, filter, strides, pad, 'NHWC', dilations);
+      expectArraysNear(await nhwc.data(), await expected.data());
+      // NCHW: against the NHWC reference transposed (tf.conv2d on cpu lacks NCHW).
+      const nchw = im2colConv2d(tf.transpose(x, [0, 3, 1, 2]), filter, strides, pad, 'NCHW',
+          dilations);
+      expectArraysNear(await nchw.data(), await tf.transpose(expected, [0, 3, 1, 2]).data());
+      expect(kernelStats().peakWorkspaceBytes).toBeLessThanOrEqual(budget);
     } finally {
       tf.env().set(CPU_GEMM_FLAG, 'auto');
+      tf.env().set(WORKSPACE_BYTES_FLAG, defaultBudget);
     }
   });
 });
