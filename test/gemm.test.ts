@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {CPU_GEMM_FLAG, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
 import {availableCpuGemms, cpuGemm, Gemm} from '../src/cpu/gemm';
+import {WASM_BASE64} from '../src/cpu/gemm/wasm/gemm_wat.generated';
 
 /** Deterministic values in [-1, 1). */
 function randomValues(length: number, seed: number): Float32Array {
@@ -186,6 +187,10 @@ describe('GEMM selection (IM2COL_CPU_GEMM)', () => {
     expect(availableCpuGemms()).toEqual(['wasm', 'typescript']);
     expect(tf.env().get(CPU_GEMM_FLAG)).toBe('auto');
     expect(cpuGemm().name).toBe('wasm');
+  });
+
+  it('the wasm module stays under the 4 KB that every browser compiles synchronously', () => {
+    expect(Buffer.from(WASM_BASE64, 'base64').length).toBeLessThan(4096);
   });
 
   it('typescript and wasm pick themselves', () => {

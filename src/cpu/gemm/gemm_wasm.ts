@@ -25,7 +25,7 @@ interface GemmExports {
 }
 
 /** Memory the shared instance may keep between calls. */
-const RETAINED_BYTES = 32 * 2 ** 20;
+const RETAINED_BYTES = 16 * 2 ** 20;
 const PAGE_BYTES = 65536;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
