@@ -2,6 +2,7 @@
 // webgl backends and this package from src/) with esbuild, in memory, then serves it from a
 // small Node http server on localhost and prints the URL. Nothing is fetched at run time.
 // Usage: node scripts/demo-web.js [--port N]   (default 8080; 0 picks a free port)
+const {execFileSync} = require('child_process');
 const esbuild = require('esbuild');
 const {readFileSync} = require('fs');
 const http = require('http');
@@ -21,6 +22,8 @@ function parsePort(argv) {
 }
 
 function bundle() {
+  // The package embeds its WebAssembly kernels as generated modules; assemble them first.
+  execFileSync(process.execPath, [path.join(__dirname, 'build_wasm.js')], {stdio: 'inherit'});
   const result = esbuild.buildSync({
     entryPoints: [path.join(webDir, 'main.ts')],
     bundle: true,
