@@ -51,7 +51,10 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(200, {'content-type': file.type, 'cache-control': 'no-store'}).end(file.body);
 });
+server.on('error', error => {
+  console.error(`demo server: ${error.message} (choose another port with --port N, or 0 for a free one)`);
+  process.exit(1);
+});
 server.listen(parsePort(process.argv), '127.0.0.1', () => {
   console.log(`demo page: http://127.0.0.1:${server.address().port}/`);
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)));
