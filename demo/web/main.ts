@@ -70,6 +70,16 @@ function checkText(check: Check, s: Settings): string {
 
 let selectedPreset: number | null = null;
 
+/** A field outside its min/max (typed in), named by its label; the page stays small enough to draw. */
+function outOfRangeField(): string | null {
+  for (const input of Array.from(form.querySelectorAll<HTMLInputElement>('input[type=number]'))) {
+    if (input.offsetParent !== null && !input.checkValidity()) {
+      return `${input.parentElement!.textContent!.trim()}: ${input.validationMessage}`;
+    }
+  }
+  return null;
+}
+
 function update(): void {
   const s = readSettings();
   showRelevantFields(s);
@@ -78,7 +88,9 @@ function update(): void {
   status.dataset.preset = selectedPreset == null ? 'custom' : String(selectedPreset);
   presetTitle.textContent = selectedPreset == null ? 'Your settings' : PRESETS[selectedPreset].title;
   setStatus('busy', 'computing…');
+  const outOfRange = outOfRangeField();
   try {
+    if (outOfRange) throw new Error(outOfRange);
     const result = compute(s);
     renderResult(explanation, result);
     checkLine.dataset.verdict = result.check.verdict;

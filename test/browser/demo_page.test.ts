@@ -177,6 +177,10 @@ describe('demo page', () => {
     expect(await page.textContent('#status')).toMatch(/filter/);
     expect(await page.$$('[data-matrix="P"]')).toHaveLength(0);
     await selectPreset(0, 'cpu');
+    await page.fill('input[name="channels"]', '500');
+    await page.waitForSelector('#status[data-state="error"]');
+    expect(await page.textContent('#status')).toMatch(/^Channels: /);
+    await selectPreset(0, 'cpu');
     expect(await readCells('[data-matrix="KP"]')).toEqual(example1.KP);
   });
 
