@@ -5,6 +5,7 @@
  */
 import './config';
 import './cpu/register';
+import './webgl/register';
 
 export {explainConv1d, explainConv2d} from './ops/explain';
 export type {Explanation} from './ops/explain';
