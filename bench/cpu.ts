@@ -237,7 +237,8 @@ async function main() {
     console.log('\nlarge-image peak memory of one run (fresh process each):');
     for (const m of memoryResults) {
       console.log(`  ${m.side.padEnd(7)} peak RSS +${mib(m.peakRssDelta)}, ArrayBuffers ` +
-          `+${mib(m.arrayBuffersDelta)} (the 16 MiB output included)`);
+          `+${mib(m.arrayBuffersDelta)} (the 16 MiB output included; wasm memory shows ` +
+          `in RSS only)`);
     }
   }
 
