@@ -156,9 +156,38 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
   }
 }
 
-/** Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments). */
+/** The last geometry and what it was computed from (see conv2dGeometry). */
+let lastGeometry: {key: unknown[], geometry: ConvGeometry} | undefined;
+
+function geometryKey(xShape: number[], filterShape: number[], settings: Conv2dSettings):
+    unknown[] | undefined {
+  const {strides, dilations, pad, dataFormat, dimRoundingMode} = settings;
+  if (Array.isArray(pad)) return undefined;
+  return [...xShape, ...filterShape, ...(Array.isArray(strides) ? strides : [strides, strides]),
+          ...(Array.isArray(dilations) ? dilations : [dilations, dilations]), pad, dataFormat,
+          dimRoundingMode];
+}
+
+/**
+ * Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments).
+ * An op checks its arguments with the geometry and its kernel then asks for the same one,
+ * so the last result is reused when the arguments match (explicit pads are always
+ * recomputed). The result is shared: treat it as read-only.
+ */
 export function conv2dGeometry(xShape: number[], filterShape: number[],
                                settings: Conv2dSettings): ConvGeometry {
+  const key = geometryKey(xShape, filterShape, settings);
+  if (key !== undefined && lastGeometry !== undefined && key.length === lastGeometry.key.length &&
+      key.every((value, i) => value === lastGeometry!.key[i])) {
+    return lastGeometry.geometry;
+  }
+  const geometry = computeGeometry(xShape, filterShape, settings);
+  lastGeometry = key === undefined ? undefined : {key, geometry};
+  return geometry;
+}
+
+function computeGeometry(xShape: number[], filterShape: number[],
+                         settings: Conv2dSettings): ConvGeometry {
   return backend_util.computeConv2DInfo(
       xShape as [number, number, number, number],
       filterShape as [number, number, number, number], settings.strides, settings.dilations,
