@@ -157,15 +157,19 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
 }
 
 /** The last geometry and what it was computed from (see conv2dGeometry). */
-let lastGeometry: {key: unknown[], geometry: ConvGeometry} | undefined;
+let last: {xShape: number[], filterShape: number[], settings: Conv2dSettings,
+           geometry: ConvGeometry} | undefined;
 
-function geometryKey(xShape: number[], filterShape: number[], settings: Conv2dSettings):
-    unknown[] | undefined {
-  const {strides, dilations, pad, dataFormat, dimRoundingMode} = settings;
-  if (Array.isArray(pad)) return undefined;
-  return [...xShape, ...filterShape, ...(Array.isArray(strides) ? strides : [strides, strides]),
-          ...(Array.isArray(dilations) ? dilations : [dilations, dilations]), pad, dataFormat,
-          dimRoundingMode];
+function samePair(a: number | [number, number], b: number | [number, number]): boolean {
+  const [a0, a1] = typeof a === 'number' ? [a, a] : a;
+  const [b0, b1] = typeof b === 'number' ? [b, b] : b;
+  return a0 === b0 && a1 === b1;
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -176,13 +180,17 @@ function geometryKey(xShape: number[], filterShape: number[], settings: Conv2dSe
  */
 export function conv2dGeometry(xShape: number[], filterShape: number[],
                                settings: Conv2dSettings): ConvGeometry {
-  const key = geometryKey(xShape, filterShape, settings);
-  if (key !== undefined && lastGeometry !== undefined && key.length === lastGeometry.key.length &&
-      key.every((value, i) => value === lastGeometry!.key[i])) {
-    return lastGeometry.geometry;
+  if (last !== undefined && typeof settings.pad !== 'object' && settings.pad === last.settings.pad &&
+      settings.dataFormat === last.settings.dataFormat &&
+      settings.dimRoundingMode === last.settings.dimRoundingMode &&
+      samePair(settings.strides, last.settings.strides) &&
+      samePair(settings.dilations, last.settings.dilations) &&
+      sameShape(xShape, last.xShape) && sameShape(filterShape, last.filterShape)) {
+    return last.geometry;
   }
   const geometry = computeGeometry(xShape, filterShape, settings);
-  lastGeometry = key === undefined ? undefined : {key, geometry};
+  last = {xShape: xShape.slice(), filterShape: filterShape.slice(),
+          settings: {...settings}, geometry};
   return geometry;
 }
 
