@@ -91,7 +91,7 @@ function benchLayer(layer: BenchLayer): LayerResult {
   const times: Record<Side, number[]> = {im2col: [], tfCpu: [], tfWasm: []};
   const spent: Record<Side, number> = {im2col: 0, tfCpu: 0, tfWasm: 0};
   const repeats: Record<Side, number> = {im2col: 1, tfCpu: 1, tfWasm: 1};
-  const minSamples = 3, maxSamples = 51, budgetMs = 1500, sampleMs = 5, warmUpMs = 250;
+  const minSamples = 3, maxSamples = 201, budgetMs = 1500, sampleMs = 2, warmUpMs = 250;
   for (const side of SIDES) {
     tf.setBackend(BACKEND[side]);
     let runs = 0;
