@@ -152,6 +152,7 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
     [[3, 7, 6, 1], [4, 3, 1, 9], [1, 2], [1, 1], 'same', 4 * 12 * 5],
     [[2, 8, 5, 3], [1, 4, 3, 17], [1, 1], [2, 1], 'valid', 4 * 12 * 7],
     [[2, 11, 7, 4], [3, 3, 4, 6], [2, 2], [1, 1], 'same', 4 * 36 * 9],
+    [[2, 5, 13, 2], [3, 3, 2, 3], [1, 1], [2, 1], 'same', 4 * 18 * 3],
   ];
 
   it.each(CONVS)('runs im2colConv2d like tf.conv2d (NHWC, NCHW): x %j filter %j ' +
