@@ -161,9 +161,9 @@ let last: {xShape: number[], filterShape: number[], settings: Conv2dSettings,
            geometry: ConvGeometry} | undefined;
 
 function samePair(a: number | [number, number], b: number | [number, number]): boolean {
-  const [a0, a1] = typeof a === 'number' ? [a, a] : a;
-  const [b0, b1] = typeof b === 'number' ? [b, b] : b;
-  return a0 === b0 && a1 === b1;
+  const first = (p: number | [number, number]) => typeof p === 'number' ? p : p[0];
+  const second = (p: number | [number, number]) => typeof p === 'number' ? p : p[1];
+  return first(a) === first(b) && second(a) === second(b);
 }
 
 function sameShape(a: number[], b: number[]): boolean {

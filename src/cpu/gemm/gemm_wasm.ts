@@ -200,18 +200,26 @@ class WasmGemmSession implements GemmSession {
     const imageAt = image * inHeight * inWidth * inChannels;
     if (g.dataFormat === 'channelsLast') {
       const rowLength = inWidth * inChannels;
-      this.heap.set(x.subarray(imageAt + first * rowLength, imageAt + end * rowLength),
-                    this.bandAt);
+      this.copyIn(x, imageAt + first * rowLength, (end - first) * rowLength, this.bandAt);
     } else {
       const plane = inHeight * inWidth, block = (end - first) * inWidth;
       for (let c = 0; c < inChannels; c++) {
-        const from = imageAt + c * plane + first * inWidth;
-        this.heap.set(x.subarray(from, from + block), this.bandAt + c * block);
+        this.copyIn(x, imageAt + c * plane + first * inWidth, block, this.bandAt + c * block);
       }
     }
     this.bandImage = image;
     this.bandFirst = first;
     this.bandEnd = end;
+  }
+
+  /** heap[to, to+length) = x[from, from+length); short runs skip making a subarray. */
+  private copyIn(x: Float32Array, from: number, length: number, to: number): void {
+    const {heap} = this;
+    if (length > 256) {
+      heap.set(x.subarray(from, from + length), to);
+    } else {
+      for (let i = 0; i < length; i++) heap[to + i] = x[from + i];
+    }
   }
 
   multiply(m: number, out: Float32Array, outOffset: number, rs: number, cs: number): void {
