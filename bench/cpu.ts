@@ -91,7 +91,7 @@ function benchLayer(layer: BenchLayer): LayerResult {
   const times: Record<Side, number[]> = {im2col: [], tfCpu: [], tfWasm: []};
   const spent: Record<Side, number> = {im2col: 0, tfCpu: 0, tfWasm: 0};
   const repeats: Record<Side, number> = {im2col: 1, tfCpu: 1, tfWasm: 1};
-  const minSamples = 3, maxSamples = 21, budgetMs = 1500, sampleMs = 5, warmUpMs = 100;
+  const minSamples = 3, maxSamples = 201, budgetMs = 1500, sampleMs = 2, warmUpMs = 250;
   for (const side of SIDES) {
     tf.setBackend(BACKEND[side]);
     let runs = 0;
@@ -105,7 +105,8 @@ function benchLayer(layer: BenchLayer): LayerResult {
   resetKernelStats();
   for (let sample = 0; sample < maxSamples; sample++) {
     let ran = false;
-    for (const side of SIDES) {
+    // Each round starts with a different side, so none always follows a backend switch.
+    for (const side of [...SIDES.slice(sample % 3), ...SIDES.slice(0, sample % 3)]) {
       if (sample >= minSamples && spent[side] > budgetMs) continue;
       tf.setBackend(BACKEND[side]);
       const start = performance.now();
@@ -230,6 +231,12 @@ async function main() {
   console.log(widths.map(w => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
   console.log(`slowest layer vs tf cpu: ${fmtX(summary.slowestVsCpu)}`);
+  const article = results.find(r => r.name === 'article-2');
+  const check = (ok: boolean) => ok ? 'met' : 'NOT met';
+  console.log(`targets: geomean vs tf cpu >= 10x ${check(summary.speedupVsCpu >= 10)}; ` +
+      `no layer slower than tf cpu ${check(summary.slowestVsCpu >= 1)}; ` +
+      `geomean vs tf wasm >= 0.75x ${check(summary.ratioVsWasm >= 0.75)}` +
+      (article ? `; article-2 within 2x of tf cpu ${check(article.speedupVsCpu >= 0.5)}` : ''));
 
   let memoryResults: MemoryResult[] = [];
   if (layers.some(l => l.name === 'large-image')) {
@@ -237,7 +244,8 @@ async function main() {
     console.log('\nlarge-image peak memory of one run (fresh process each):');
     for (const m of memoryResults) {
       console.log(`  ${m.side.padEnd(7)} peak RSS +${mib(m.peakRssDelta)}, ArrayBuffers ` +
-          `+${mib(m.arrayBuffersDelta)} (the 16 MiB output included)`);
+          `+${mib(m.arrayBuffersDelta)} (the 16 MiB output included; wasm memory shows ` +
+          `in RSS only)`);
     }
   }
 

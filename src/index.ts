@@ -13,6 +13,8 @@ export {im2col} from './ops/im2col';
 export {im2colConv1d} from './ops/im2col_conv1d';
 export {im2colConv2d} from './ops/im2col_conv2d';
 export {CPU_GEMM_FLAG, WORKSPACE_BYTES_FLAG} from './config';
+export {availableCpuGemms} from './cpu/gemm';
+export type {CpuGemmName} from './cpu/gemm';
 export {kernelStats, resetKernelStats} from './stats';
 export type {KernelStats} from './stats';
 export * from './kernel_names';

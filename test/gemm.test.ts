@@ -144,12 +144,15 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
   });
 
   // [x shape (NHWC), filter shape, strides, dilations, pad, workspace budget in bytes]:
-  // channel counts 1 and 5 (NCHW gathers), small budgets so tiles span images.
+  // channel counts 1 and 5 (NCHW gathers), small budgets so tiles span images and rows, and
+  // the wasm path's input band moves.
   const CONVS: [number[], number[], [number, number], [number, number], 'same' | 'valid', number][] = [
     [[2, 9, 11, 5], [3, 2, 5, 10], [2, 1], [1, 1], 'same', 64 * 2 ** 20],
     [[2, 9, 11, 5], [3, 2, 5, 10], [1, 1], [1, 2], 'same', 64 * 2 ** 20],
     [[3, 7, 6, 1], [4, 3, 1, 9], [1, 2], [1, 1], 'same', 4 * 12 * 5],
     [[2, 8, 5, 3], [1, 4, 3, 17], [1, 1], [2, 1], 'valid', 4 * 12 * 7],
+    [[2, 11, 7, 4], [3, 3, 4, 6], [2, 2], [1, 1], 'same', 4 * 36 * 9],
+    [[2, 5, 13, 2], [3, 3, 2, 3], [1, 1], [2, 1], 'same', 4 * 18 * 3],
   ];
 
   it.each(CONVS)('runs im2colConv2d like tf.conv2d (NHWC, NCHW): x %j filter %j ' +

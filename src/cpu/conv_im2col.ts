@@ -22,12 +22,12 @@ export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeo
   const channelsLast = g.dataFormat === 'channelsLast';
   const tileRows = Math.min(patchRowsPerTile(g, workspaceBudget()),
       channelsLast ? totalRows : rowsPerImage, gemm.preferredTileRows);
-  const session = gemm.begin(filter, depth, outChannels, tileRows, x);
+  const session = gemm.begin(filter, depth, outChannels, tileRows, {x, geometry: g});
   for (let row0 = 0; row0 < totalRows;) {
     // NHWC output rows are contiguous across images; NCHW tiles stop at an image's end.
     const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
     const rows = Math.min(tileRows, limit - row0);
-    session.fillPatchRows(g, row0, rows);
+    session.fillPatchRows(row0, rows);
     if (channelsLast) {
       session.multiply(rows, out, row0 * outChannels, outChannels, 1);
     } else {

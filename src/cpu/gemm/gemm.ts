@@ -18,9 +18,9 @@ export interface Gemm {
   readonly preferredTileRows: number;
   /**
    * Packs B (k×n) and sets up scratch for tiles of up to `maxRows` rows of A. `input`, when
-   * given, is the image that `fillPatchRows` reads.
+   * given, is the convolution whose patch rows `fillPatchRows` writes.
    */
-  begin(filter: Float32Array, k: number, n: number, maxRows: number, input?: Float32Array):
+  begin(filter: Float32Array, k: number, n: number, maxRows: number, input?: ConvInput):
       GemmSession;
 }
 
@@ -28,10 +28,16 @@ export interface GemmSession {
   /** Scratch for A: room for `maxRows` rows of k floats. Valid until the next `begin`. */
   readonly a: Float32Array;
   /** Writes `rows` patch rows of the input (flat rows from `flatRow0`) into `a`. */
-  fillPatchRows(g: ConvGeometry, flatRow0: number, rows: number): void;
+  fillPatchRows(flatRow0: number, rows: number): void;
   /** Computes rows [0, m) of A · B into `out` at `outOffset` with the given strides. */
   multiply(m: number, out: Float32Array, outOffset: number, outRowStride: number,
            outColStride: number): void;
+}
+
+/** The image a session's im2col reads, and the convolution's geometry. */
+export interface ConvInput {
+  readonly x: Float32Array;
+  readonly geometry: ConvGeometry;
 }
 
 export type CpuGemmName = 'wasm' | 'typescript';

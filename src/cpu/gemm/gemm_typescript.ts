@@ -5,9 +5,8 @@
  * variables (V8 keeps them in registers). It is the fallback where WebAssembly SIMD is
  * missing.
  */
-import type {ConvGeometry} from '../../conv_geometry';
 import {fillPatchRows} from '../patch_matrix';
-import type {Gemm, GemmSession} from './gemm';
+import type {ConvInput, Gemm, GemmSession} from './gemm';
 
 const MR = 4;
 const NR = 4;
@@ -115,14 +114,14 @@ function multiply(a: Float32Array, m: number, packed: PanelledFilter, packedRows
 }
 
 function begin(filter: Float32Array, k: number, n: number, maxRows: number,
-               input?: Float32Array): GemmSession {
+               input?: ConvInput): GemmSession {
   const packed = packFilter(filter, k, n);
   const packedRows = new Float32Array(MC * Math.min(KC, k));
   const a = new Float32Array(maxRows * k);
   return {
     a,
-    fillPatchRows: (g: ConvGeometry, flatRow0: number, rows: number) =>
-        fillPatchRows(input!, g, flatRow0, rows, a),
+    fillPatchRows: (flatRow0: number, rows: number) =>
+        fillPatchRows(input!.x, input!.geometry, flatRow0, rows, a),
     multiply: (m, out, outOffset, rs, cs) =>
         multiply(a, m, packed, packedRows, out, outOffset, rs, cs)
   };

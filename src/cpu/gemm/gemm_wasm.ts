@@ -1,13 +1,14 @@
 /**
  * The WebAssembly SIMD GEMM (source: `wasm/gemm.wat`, assembled at build time and embedded
- * as bytes). An instance's memory holds, back to back, the packed filter, a copy of the
- * input, the patch tile A (which the module's im2col writes in place) and the product tile
- * C, which is copied out into the output with the caller's strides. One instance serves
- * every call up to RETAINED_BYTES and keeps its memory, so small calls allocate nothing;
- * a larger call gets an instance of its own whose memory is freed with it.
+ * as bytes). An instance's memory holds, back to back, the packed filter, a band of input
+ * rows (the rows one tile's patches read, copied in per tile), the patch tile A (which the
+ * module's im2col writes in place) and the product tile C, which is copied out into the
+ * output with the caller's strides. So the memory stays near the patch workspace in size,
+ * whatever the input's. One instance serves every call up to RETAINED_BYTES and keeps its
+ * memory, so small calls allocate nothing; a larger call gets an instance of its own.
  */
 import type {ConvGeometry} from '../../conv_geometry';
-import type {Gemm, GemmSession} from './gemm';
+import type {ConvInput, Gemm, GemmSession} from './gemm';
 import {WASM_BASE64} from './wasm/gemm_wat.generated';
 
 interface GemmExports {
@@ -24,8 +25,11 @@ interface GemmExports {
          padLeft: number): void;
 }
 
-/** Memory the shared instance may keep between calls. */
-const RETAINED_BYTES = 16 * 2 ** 20;
+/**
+ * Memory the shared instance may keep between calls. Fresh memory per call costs more than
+ * the call (page faults, and V8 collects garbage on large external allocations).
+ */
+const RETAINED_BYTES = 64 * 2 ** 20;
 const PAGE_BYTES = 65536;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -94,31 +98,42 @@ function gemmInstance(length: number): GemmInstance {
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
+/** Floats of the largest input band a tile of `tileRows` patch rows reads. */
+function bandLength(g: ConvGeometry, tileRows: number): number {
+  const outRows = Math.min(g.outHeight, Math.ceil((tileRows - 1) / g.outWidth) + 1);
+  const inRows = Math.min(g.inHeight,
+      (outRows - 1) * g.strideHeight + (g.filterHeight - 1) * g.dilationHeight + 1);
+  return inRows * g.inWidth * g.inChannels;
+}
+
 /** One convolution on one instance: offsets (in floats) of its regions in the memory. */
 class WasmGemmSession implements GemmSession {
   private readonly exports: GemmExports;
   private readonly heap: Float32Array;
   private readonly MR: number;
   private readonly width: number;
-  private readonly xAt: number;
+  private readonly bandAt: number;
   private readonly aAt: number;
   private readonly cAt: number;
+  /** The input rows [bandFirst, bandEnd) of image bandImage are in the band. */
+  private bandImage = -1;
+  private bandFirst = 0;
+  private bandEnd = 0;
 
   constructor(filter: Float32Array, private readonly k: number, private readonly n: number,
-              private readonly maxRows: number, input?: Float32Array) {
+              private readonly maxRows: number, private readonly input?: ConvInput) {
     // Micro-kernel sizes are the module's constants; the shared instance has them at hand.
     const {MR, NR} = shared ?? (shared = instantiate());
     const width = this.width = roundUp(n, NR);
     const tileRows = roundUp(maxRows, MR);
-    // Layout: [packed B: k×width][input][A: tileRows×k][C: tileRows×width].
+    // Layout: [packed B: k×width][input band][A: tileRows×k][C: tileRows×width].
     this.MR = MR;
-    this.xAt = k * width;
-    this.aAt = this.xAt + (input === undefined ? 0 : input.length);
+    this.bandAt = k * width;
+    this.aAt = this.bandAt + (input === undefined ? 0 : bandLength(input.geometry, maxRows));
     this.cAt = this.aAt + tileRows * k;
     const {exports, heap, KC} = gemmInstance(this.cAt + tileRows * width);
     this.exports = exports;
     this.heap = heap;
-    if (input !== undefined) heap.set(input, this.xAt);
 
     // B in KC-deep blocks; in each block, NR-wide panels of depth × NR floats, zero-padded.
     let dst = 0;
@@ -141,20 +156,70 @@ class WasmGemmSession implements GemmSession {
     return this.heap.subarray(this.aAt, this.aAt + this.maxRows * this.k);
   }
 
-  fillPatchRows(g: ConvGeometry, flatRow0: number, rows: number): void {
+  fillPatchRows(flatRow0: number, rows: number): void {
+    const g = this.input!.geometry;
     const {inHeight, inWidth, inChannels, outHeight, outWidth} = g;
     const rowsPerImage = outHeight * outWidth;
-    const image = Math.floor(flatRow0 / rowsPerImage);
-    const outRow = Math.floor((flatRow0 - image * rowsPerImage) / outWidth);
-    const outCol = flatRow0 - image * rowsPerImage - outRow * outWidth;
-    const channelsLast = g.dataFormat === 'channelsLast';
-    // One channel in NCHW lies like NHWC: its columns are contiguous.
-    const channelStep = channelsLast || inChannels === 1 ? 1 : inHeight * inWidth;
-    this.exports.im2col(4 * this.xAt, 4 * this.aAt, rows, image, outRow, outCol,
-        inHeight * inWidth * inChannels, channelsLast ? inWidth * inChannels : inWidth,
-        channelsLast ? inChannels : 1, channelStep, inHeight, inWidth, inChannels,
-        outHeight, outWidth, g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth,
-        g.dilationHeight, g.dilationWidth, g.padInfo.top, g.padInfo.left);
+    // Tiles may span images: one im2col call per image's share of the tile.
+    for (let done = 0; done < rows;) {
+      const flatRow = flatRow0 + done;
+      const image = Math.floor(flatRow / rowsPerImage);
+      const position = flatRow - image * rowsPerImage;
+      const count = Math.min(rows - done, rowsPerImage - position);
+      const outRow = Math.floor(position / outWidth);
+      const outCol = position - outRow * outWidth;
+      const lastOutRow = Math.floor((position + count - 1) / outWidth);
+      const first = Math.max(0, outRow * g.strideHeight - g.padInfo.top);
+      const end = Math.min(inHeight, lastOutRow * g.strideHeight - g.padInfo.top +
+          (g.filterHeight - 1) * g.dilationHeight + 1);
+      this.loadBand(image, first, end);
+      // Band layout: NHWC rows as they are; NCHW one block of rows per channel. The input
+      // address the module computes for (row, column, channel) lands in the band when
+      // its base is moved back by `first` rows (i32 arithmetic wraps, so it may go below 0).
+      const channelsLast = g.dataFormat === 'channelsLast';
+      const rowStep = channelsLast ? inWidth * inChannels : inWidth;
+      // One channel in NCHW lies like NHWC: its columns are contiguous.
+      const channelStep = channelsLast || inChannels === 1 ? 1 : Math.max(0, end - first) * inWidth;
+      this.exports.im2col(4 * (this.bandAt - first * rowStep), 4 * (this.aAt + done * this.k),
+          count, 0, outRow, outCol, 0, rowStep, channelsLast ? inChannels : 1, channelStep,
+          inHeight, inWidth, inChannels, outHeight, outWidth, g.filterHeight, g.filterWidth,
+          g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padInfo.top,
+          g.padInfo.left);
+      done += count;
+    }
+  }
+
+  /** Copies input rows [first, end) of `image` into the band, unless they are there. */
+  private loadBand(image: number, first: number, end: number): void {
+    if (end <= first ||
+        (image === this.bandImage && first === this.bandFirst && end === this.bandEnd)) {
+      return;
+    }
+    const {x, geometry: g} = this.input!;
+    const {inHeight, inWidth, inChannels} = g;
+    const imageAt = image * inHeight * inWidth * inChannels;
+    if (g.dataFormat === 'channelsLast') {
+      const rowLength = inWidth * inChannels;
+      this.copyIn(x, imageAt + first * rowLength, (end - first) * rowLength, this.bandAt);
+    } else {
+      const plane = inHeight * inWidth, block = (end - first) * inWidth;
+      for (let c = 0; c < inChannels; c++) {
+        this.copyIn(x, imageAt + c * plane + first * inWidth, block, this.bandAt + c * block);
+      }
+    }
+    this.bandImage = image;
+    this.bandFirst = first;
+    this.bandEnd = end;
+  }
+
+  /** heap[to, to+length) = x[from, from+length); short runs skip making a subarray. */
+  private copyIn(x: Float32Array, from: number, length: number, to: number): void {
+    const {heap} = this;
+    if (length > 256) {
+      heap.set(x.subarray(from, from + length), to);
+    } else {
+      for (let i = 0; i < length; i++) heap[to + i] = x[from + i];
+    }
   }
 
   multiply(m: number, out: Float32Array, outOffset: number, rs: number, cs: number): void {

@@ -104,7 +104,28 @@
         (br_if $panels (i32.lt_u (local.get $col) (local.get $n))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
       (br_if $slices (i32.lt_u (local.get $k0) (local.get $k)))))
-;; im2col: writes `rows` patch rows (taps in (kh, kw, c) order, zeros over the padding)
+
+  ;; Copies `bytes` (a multiple of 4) from `src` to `dst`: short patch runs copy faster in
+  ;; 16-byte vectors here than through memory.copy's call out of the module.
+  (func $copyBytes (param $dst i32) (param $src i32) (param $bytes i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (local.get $bytes)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $vectors)))
+    (block $wordsDone
+      (loop $words
+        (br_if $wordsDone (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store (local.get $dst) (i32.load (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $words))))
+
+  ;; im2col: writes `rows` patch rows (taps in (kh, kw, c) order, zeros over the padding)
   ;; to `dst`, from output position (image, outRow, outCol) on. The input is addressed by
   ;; float strides per image, input row, input column and channel, so one loop serves NHWC
   ;; (channels contiguous: whole runs are block copies) and NCHW (one float at a time).
@@ -185,7 +206,7 @@
                 (else (if (i32.eq (local.get $dilationWidth) (i32.const 1))
                   (then
                     ;; Undilated taps of one filter row are one run of the input row.
-                    (memory.copy (local.get $to)
+                    (call $copyBytes (local.get $to)
                         (i32.add (local.get $base) (i32.mul (i32.add (local.get $inCol0)
                             (local.get $kwFirst)) (local.get $tapBytes)))
                         (i32.mul (i32.sub (local.get $kwEnd) (local.get $kwFirst))
@@ -196,7 +217,7 @@
                     (local.set $kw (local.get $kwFirst))
                     (block $copied (loop $copy
                       (br_if $copied (i32.ge_u (local.get $kw) (local.get $kwEnd)))
-                      (memory.copy (local.get $to)
+                      (call $copyBytes (local.get $to)
                           (i32.add (local.get $base) (i32.mul (i32.add (local.get $inCol0)
                               (i32.mul (local.get $kw) (local.get $dilationWidth)))
                               (local.get $tapBytes)))
