@@ -41,7 +41,7 @@ export interface Conv1dCase {
 }
 
 /** [before, after] padding of one spatial axis, following TensorFlow's definitions. */
-function axisPadding(pad: Pad2d, axis: 0 | 1, size: number, effective: number, stride: number,
+export function axisPadding(pad: Pad2d, axis: 0 | 1, size: number, effective: number, stride: number,
                      dataFormat: 'NHWC' | 'NCHW'): [number, number] {
   if (pad === 'valid') return [0, 0];
   if (typeof pad === 'number') return [pad, pad];
