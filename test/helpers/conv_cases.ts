@@ -136,7 +136,7 @@ export function randomConv1dCase(rng: Random): Conv1dCase {
   }
 }
 
-function conv1dWidthPadding(c: {pad: Pad1d, dataFormat: string, dilation: number, kernel: number,
+export function conv1dWidthPadding(c: {pad: Pad1d, dataFormat: string, dilation: number, kernel: number,
                                 width: number, stride: number}): [number, number] {
   const effective = c.dilation * (c.kernel - 1) + 1;
   if (c.pad === 'causal') return [effective - 1, 0];
