@@ -43,11 +43,11 @@ describe('fusedIm2colConv2d vs tf.fused.conv2d (cpu, NHWC)', () => {
       tf.tidy(() => {
         const x = tf.tensor4d(c.x, c.xShape as [number, number, number, number]);
         const filter = tf.tensor4d(c.filter, c.filterShape as [number, number, number, number]);
-        const outShape = referenceConv2d(tf, c).shape;
+        const outShape = referenceConv2d(tf, c).shape as number[];
         const outC = c.filterShape[3];
-        const biasShape = rng.pick([null, [], [1], [outC], [1, 1, outShape[2], outC], [outShape[1], 1, 1]]);
+        const biasShape = rng.pick<number[] | null>([null, [], [1], [outC], [1, 1, outShape[2], outC], [outShape[1], 1, 1]]);
         const bias = biasShape == null ? undefined : tf.tensor(rng.values(biasShape.reduce((a, b) => a * b, 1)), biasShape);
-        const alphaShape = rng.pick([[], [1], [outC], [outShape[1], outShape[2], outC], [1, outShape[2], 1]]);
+        const alphaShape = rng.pick<number[]>([[], [1], [outC], [outShape[1], outShape[2], outC], [1, outShape[2], 1]]);
         const alpha = activation === 'prelu' ? tf.tensor(rng.values(alphaShape.reduce((a, b) => a * b, 1)), alphaShape) : undefined;
         // (tf.fused.conv2d's cpu kernel gives NaN without leakyreluAlpha; see the default test)
         const leakyreluAlpha = rng.pick([0.1, 0.2, 0.5]);
