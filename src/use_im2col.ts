@@ -6,7 +6,7 @@
  */
 import {Conv2D, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, Tensor4D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
 import type {Conv2dSettings} from './conv_geometry';
-import {conv2dBackprop} from './gradients/conv2d_backprop';
+import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backprop';
 import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_conv2d_capture';
 import {standInsFor} from './stand_ins';
 
@@ -23,7 +23,11 @@ const switched = new Set<string>();
 /** Undoes the gradient swaps; set while any backend is switched. */
 let restoreGradients: (() => void) | null = null;
 
-/** Conv2D's gradient under the switch: im2col, or tfjs's own where tfjs's geometry is off. */
+/**
+ * Conv2D's gradient under the switch: im2col; tfjs's own where tfjs's geometry is off or
+ * the active backend lacks the im2col gradient kernels (the registry is global, not per
+ * backend).
+ */
 function conv2dGradConfig(original: GradConfig | undefined): GradConfig {
   return {
     kernelName: Conv2D,
@@ -31,7 +35,8 @@ function conv2dGradConfig(original: GradConfig | undefined): GradConfig {
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as Tensor4D[];
       const settings = attrs as unknown as Conv2dSettings;
-      if (original != null && !tfjsGeometryIsTrue(x.shape, filter.shape, settings)) {
+      if (original != null && (!im2colGradientsAvailable() ||
+                               !tfjsGeometryIsTrue(x.shape, filter.shape, settings))) {
         return original.gradFunc(dy, saved, attrs);
       }
       const grads = conv2dBackprop(dy as Tensor4D, x, filter, settings);

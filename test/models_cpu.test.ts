@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import './helpers/tfjs_gradients';
-import {kernelStats, resetKernelStats, useIm2col} from '../src';
+import {fusedIm2colConv2d, kernelStats, resetKernelStats, useIm2col} from '../src';
 import {relativeError} from './helpers/conv_cases';
 import {Random} from './helpers/random';
 
@@ -219,6 +219,38 @@ describe('useIm2col restores tfjs exactly (cpu)', () => {
     restoreInner();
     expect(snapshot()).toEqual(before);
     expect(snapshot().conv2d).toBe(before.conv2d);
+  });
+
+  it('leaks no tensors in forward and backward passes under the switch', () => {
+    const rng = new Random(5);
+    const x = tf.tensor4d(rng.values(2 * 8 * 7 * 3), [2, 8, 7, 3]);
+    const f = tf.tensor4d(rng.values(3 * 3 * 3 * 2), [3, 3, 3, 2]);
+    const b = tf.tensor1d(rng.values(2));
+    const alpha = tf.tensor1d(rng.values(2));
+    const restore = useIm2col();
+    try {
+      const before = tf.memory().numTensors;
+      for (const activation of ['linear', 'relu', 'leakyrelu', 'prelu'] as const) {
+        const [dx, df, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(
+            tf.fused.conv2d({x: a as tf.Tensor4D, filter: c as tf.Tensor4D, strides: 1, pad: 'same',
+                             dilations: 2, bias: d, activation,
+                             preluActivationWeights: alpha})))([x, f, b]);
+        const ours = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e?: tf.Tensor) => tf.sum(
+            fusedIm2colConv2d({x: a as tf.Tensor4D, filter: c as tf.Tensor4D, strides: 2, pad: 'same',
+                               dilations: 2, bias: d, activation, preluActivationWeights: e})))(
+            activation === 'prelu' ? [x, f, b, alpha] : [x, f, b]);
+        tf.dispose([dx, df, db, ...ours]);
+      }
+      const w = tf.ones([3, 3, 4]) as tf.Tensor3D;
+      const x1 = tf.reshape(x, [2, 56, 3]) as tf.Tensor3D;
+      const [dx1, dw1] = tf.grads((a: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.conv1d(a as tf.Tensor3D, c as tf.Tensor3D, 1, 'same', 'NWC', 2)))([x1, w]);
+      tf.dispose([w, x1, dx1, dw1]);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      restore();
+      tf.dispose([x, f, b, alpha]);
+    }
   });
 
   it('refuses a backend that is not loaded or unknown, changing nothing', () => {

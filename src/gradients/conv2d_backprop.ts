@@ -6,13 +6,22 @@
  * Both are one GEMM (tfjs's matMul on the active backend) next to this package's Im2col or
  * Col2im kernel.
  */
-import {engine, matMul, reshape, Tensor, Tensor4D, transpose} from '@tensorflow/tfjs-core';
+import {engine, getBackend, getKernel, matMul, reshape, Tensor, Tensor4D, transpose} from '@tensorflow/tfjs-core';
 import type {Conv2dSettings} from '../conv_geometry';
-import {Col2im, Col2imAttrs, Im2col, Im2colAttrs} from '../kernel_names';
+import {Col2im, Col2imAttrs, FusedIm2colConv2D, Im2col, Im2colAttrs} from '../kernel_names';
 
 export interface Conv2dGradients {
   dx: () => Tensor4D;
   dFilter: () => Tensor4D;
+}
+
+/**
+ * Whether the active backend has every kernel the im2col gradients run (Im2col, Col2im, and
+ * FusedIm2colConv2D, which recomputes a PReLU/leaky-ReLU input).
+ */
+export function im2colGradientsAvailable(): boolean {
+  const backend = getBackend();
+  return [Im2col, Col2im, FusedIm2colConv2D].every(name => getKernel(name, backend) != null);
 }
 
 /** Patch-matrix attributes of a convolution with this filter size and these settings. */

@@ -8,6 +8,7 @@
 import {engine, reshape, Tensor, Tensor4D, TensorInfo} from '@tensorflow/tfjs-core';
 import {conv2dGeometry, Conv2dSettings, tfjsConv2dGeometry} from '../conv_geometry';
 import type {FusedIm2colConv2DAttrs} from '../kernel_names';
+import {im2colGradientsAvailable} from './conv2d_backprop';
 import {fusedConv2dBackprop} from './fused_conv2d_backprop';
 
 interface FusedCall {
@@ -65,7 +66,8 @@ export function bridgeFusedConv2dGradients(): () => void {
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
           // tf.fused.conv2d saves [filter, x, y, bias?].
           const [filter, x, y, bias] = saved as Tensor4D[];
-          if (!tfjsGeometryIsTrue(x.shape, filter.shape, call.attrs)) {
+          if (!im2colGradientsAvailable() ||
+              !tfjsGeometryIsTrue(x.shape, filter.shape, call.attrs)) {
             return result.gradFunc(dy, saved);
           }
           const grads = fusedConv2dBackprop(reshape(dy, y.shape) as Tensor4D,
