@@ -14,7 +14,7 @@ export type {FusedIm2colConv2dArgs} from './ops/fused_im2col_conv2d';
 export {im2col} from './ops/im2col';
 export {im2colConv1d} from './ops/im2col_conv1d';
 export {im2colConv2d} from './ops/im2col_conv2d';
-export {WORKSPACE_BYTES_FLAG} from './config';
+export {CPU_GEMM_FLAG, WORKSPACE_BYTES_FLAG} from './config';
 export {useIm2col} from './use_im2col';
 export type {Im2colBackendName, UseIm2colOptions} from './use_im2col';
 export {kernelStats, resetKernelStats} from './stats';

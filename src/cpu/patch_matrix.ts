@@ -37,7 +37,7 @@ export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number
         dst += tapRowLength;
         continue;
       }
-      patch.fill(0, dst, dst + kwFirst * inChannels);
+      if (kwFirst > 0) patch.fill(0, dst, dst + kwFirst * inChannels);
       if (channelsLast) {
         const rowBase = image * imageSize + inRow * inWidth * inChannels;
         if (dilationWidth === 1) {
@@ -61,7 +61,7 @@ export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number
           for (let c = 0; c < inChannels; c++) patch[at + c] = x[src + c * planeSize];
         }
       }
-      patch.fill(0, dst + kwEnd * inChannels, dst + tapRowLength);
+      if (kwEnd < filterWidth) patch.fill(0, dst + kwEnd * inChannels, dst + tapRowLength);
       dst += tapRowLength;
     }
   }

@@ -5,7 +5,9 @@
  * variables (V8 keeps them in registers). It is the fallback where WebAssembly SIMD is
  * missing.
  */
-import type {Gemm, PackedFilter} from './gemm';
+import type {ConvGeometry} from '../../conv_geometry';
+import {fillPatchRows} from '../patch_matrix';
+import type {Gemm, GemmSession} from './gemm';
 
 const MR = 4;
 const NR = 4;
@@ -14,7 +16,9 @@ const KC = 256;
 /** Rows of A packed at once: MC×KC floats (128 KiB) stay in L2. */
 const MC = 128;
 
-interface PanelledFilter extends PackedFilter {
+interface PanelledFilter {
+  readonly k: number;
+  readonly n: number;
   /** For each KC block: for each NR-wide panel: for each depth: NR values (zero-padded). */
   readonly panels: Float32Array;
   readonly panelCount: number;
@@ -88,10 +92,9 @@ function microKernel(depth: number, a: Float32Array, aOff: number, b: Float32Arr
   }
 }
 
-function multiply(a: Float32Array, m: number, packed: PackedFilter, out: Float32Array,
-                  outOffset: number, rs: number, cs: number): void {
-  const {k, n, panels, panelCount} = packed as PanelledFilter;
-  const packedRows = new Float32Array(MC * KC);
+function multiply(a: Float32Array, m: number, packed: PanelledFilter, packedRows: Float32Array,
+                  out: Float32Array, outOffset: number, rs: number, cs: number): void {
+  const {k, n, panels, panelCount} = packed;
   for (let row0 = 0; row0 < m; row0 += MC) {
     const rows = Math.min(MC, m - row0);
     for (let k0 = 0; k0 < k; k0 += KC) {
@@ -111,10 +114,18 @@ function multiply(a: Float32Array, m: number, packed: PackedFilter, out: Float32
   }
 }
 
-export const typescriptGemm: Gemm = {
-  name: 'typescript',
-  rowMultiple: MR,
-  packFilter,
-  workspace: (length: number) => new Float32Array(length),
-  multiply
-};
+function begin(filter: Float32Array, k: number, n: number, maxRows: number,
+               input?: Float32Array): GemmSession {
+  const packed = packFilter(filter, k, n);
+  const packedRows = new Float32Array(MC * Math.min(KC, k));
+  const a = new Float32Array(maxRows * k);
+  return {
+    a,
+    fillPatchRows: (g: ConvGeometry, flatRow0: number, rows: number) =>
+        fillPatchRows(input!, g, flatRow0, rows, a),
+    multiply: (m, out, outOffset, rs, cs) =>
+        multiply(a, m, packed, packedRows, out, outOffset, rs, cs)
+  };
+}
+
+export const typescriptGemm: Gemm = {name: 'typescript', preferredTileRows: 512, begin};
