@@ -1,5 +1,6 @@
 // Runs a TypeScript entry point (demo, benchmarks): esbuild bundles it for Node into a temp
 // file, tfjs packages staying external, then it runs here. Usage: node scripts/run-ts.js FILE [args]
+const {execFileSync} = require('child_process');
 const esbuild = require('esbuild');
 const path = require('path');
 
@@ -8,6 +9,7 @@ if (!entry) {
   console.error('usage: node scripts/run-ts.js FILE.ts [args]');
   process.exit(2);
 }
+execFileSync(process.execPath, [path.join(__dirname, 'build_wasm.js')], {stdio: 'inherit'});
 // Inside node_modules so the bundle resolves the external packages from this project.
 const outfile = path.join(__dirname, '..', 'node_modules', '.cache', 'run-ts',
                           path.basename(entry).replace(/\.ts$/, '') + '.cjs');

@@ -5,6 +5,7 @@
  */
 import './config';
 import './cpu/register';
+import './webgl/register';
 import './gradients/kernel_gradients';
 
 export {explainConv1d, explainConv2d} from './ops/explain';

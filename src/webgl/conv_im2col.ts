@@ -1,0 +1,205 @@
+/**
+ * The WebGL convolution: the filter as a packed matrix, then for each chunk of output
+ * positions an im2col pass (patch matrix texture) and a GEMM pass that writes the chunk into
+ * the output tensor's own layout. Chunks are sized so no patch texture exceeds
+ * WEBGL_MAX_TEXTURE_SIZE or the IM2COL_WORKSPACE_BYTES budget; most layers take one chunk.
+ * With several, each GEMM pass renders the whole output, carrying the texels of earlier
+ * chunks over from the previous pass (one texel read each) instead of a concatenation at
+ * the end; at most two output textures are alive at once.
+ *
+ * `runIm2colConv` is the single entry every WebGL conv kernel calls (fused ones pass an
+ * epilogue).
+ */
+import {env, util} from '@tensorflow/tfjs-core';
+import type {TensorInfo} from '@tensorflow/tfjs-core';
+import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import {workspaceBytes as workspaceBudget} from '../config';
+import {ConvGeometry, patchLength} from '../conv_geometry';
+import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
+import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
+import {packedTexelWidth} from './programs/glsl_util';
+import {Im2colPackedProgram} from './programs/im2col_packed_gpu';
+
+/** Bytes of one packed RGBA float32 texel. */
+const TEXEL_BYTES = 16;
+
+/**
+ * A block of output positions: flat output rows [firstRow, firstRow + rows) (flat row =
+ * image * outHeight + outRow) x output columns [firstCol, firstCol + cols).
+ */
+export interface OutputChunk {
+  firstRow: number;
+  rows: number;
+  firstCol: number;
+  cols: number;
+}
+
+/**
+ * Splits the output positions into chunks whose patch matrix ([rows, cols, depth], packed)
+ * has at most `maxTexels` texels: runs of whole output rows where one row fits, else column
+ * ranges of one row. Chunks start at even columns, since a packed texel holds two. NCHW
+ * output texels hold two rows of one image, so there chunks are whole images, or even runs
+ * of rows inside one image, or column ranges of a pair of rows.
+ */
+export function planOutputChunks(g: ConvGeometry, maxTexels: number): OutputChunk[] {
+  const {batchSize, outHeight, outWidth} = g;
+  const depthTexels = Math.ceil(patchLength(g) / 2);
+  const rowTexels = Math.ceil(outWidth / 2) * depthTexels;
+  const totalRows = batchSize * outHeight;
+  const rowsFit = Math.floor(maxTexels / rowTexels);
+  const rowPairs = g.dataFormat === 'channelsFirst';
+  const chunks: OutputChunk[] = [];
+  const columnRanges = (firstRow: number, rows: number) => {
+    const colPairs = Math.floor(maxTexels / (rows * depthTexels));
+    if (colPairs < 1) {
+      throw new Error(`The patch of one output position (${patchLength(g)} values) does not ` +
+          `fit a texture of ${maxTexels} texels (WEBGL_MAX_TEXTURE_SIZE, ` +
+          `IM2COL_WORKSPACE_BYTES).`);
+    }
+    for (let firstCol = 0; firstCol < outWidth; firstCol += 2 * colPairs) {
+      chunks.push({firstRow, rows, firstCol, cols: Math.min(2 * colPairs, outWidth - firstCol)});
+    }
+  };
+  if (!rowPairs) {
+    if (rowsFit < 1) {
+      for (let row = 0; row < totalRows; row++) columnRanges(row, 1);
+    } else {
+      for (let firstRow = 0; firstRow < totalRows; firstRow += rowsFit) {
+        chunks.push({firstRow, rows: Math.min(rowsFit, totalRows - firstRow), firstCol: 0,
+                     cols: outWidth});
+      }
+    }
+  } else if (rowsFit >= outHeight) {
+    const images = Math.floor(rowsFit / outHeight);
+    for (let image = 0; image < batchSize; image += images) {
+      chunks.push({firstRow: image * outHeight,
+                   rows: Math.min(images, batchSize - image) * outHeight, firstCol: 0,
+                   cols: outWidth});
+    }
+  } else {
+    const rowsPerChunk = rowsFit - rowsFit % 2;
+    for (let image = 0; image < batchSize; image++) {
+      for (let row = 0; row < outHeight;) {
+        const rows = Math.min(rowsPerChunk >= 2 ? rowsPerChunk : 2, outHeight - row);
+        if (rowsPerChunk >= 2) {
+          chunks.push({firstRow: image * outHeight + row, rows, firstCol: 0, cols: outWidth});
+        } else {
+          columnRanges(image * outHeight + row, rows);
+        }
+        row += rows;
+      }
+    }
+  }
+  return chunks;
+}
+
+/** The epilogue's tensors and activation, as tfjs's fused conv kernels receive them. */
+export interface ConvEpilogue {
+  /** Broadcast against the output in its data format ([outC] for NHWC, [outC, 1, 1] NCHW). */
+  bias?: TensorInfo;
+  /** tfjs's packed activation snippet (see GemmEpilogue.activation). */
+  activation?: string;
+  preluActivationWeights?: TensorInfo;
+  leakyreluAlpha?: TensorInfo;
+}
+
+export function checkWebGL2(kernelName: string): void {
+  if (env().getNumber('WEBGL_VERSION') !== 2) {
+    throw new Error(`${kernelName}: the webgl kernels of tfjs-im2col need WebGL 2, but this ` +
+        `context has WEBGL_VERSION ${env().getNumber('WEBGL_VERSION')}.`);
+  }
+}
+
+function texelWidth(backend: MathBackendWebGL, info: TensorInfo): number {
+  const texShape = backend.texData.get(info.dataId).texShape;
+  if (texShape == null) throw new Error('tfjs-im2col: a packed input has no texture.');
+  return packedTexelWidth(texShape);
+}
+
+/** The largest patch texture, in texels, that the texture size and memory budget allow. */
+export function maxPatchTexels(): number {
+  const maxSize = env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+  return Math.min(maxSize * maxSize, Math.floor(workspaceBudget() / TEXEL_BYTES));
+}
+
+/**
+ * The convolution of x by filter (rank-4 tensors as `g` describes them), plus the epilogue.
+ * `outputRank` 3 gives a 1D convolution's output ([batch, outW, outC] or [batch, outC, outW]).
+ * Returns the output and the largest patch texture it used, in bytes.
+ */
+export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: TensorInfo,
+                              g: ConvGeometry, epilogue: ConvEpilogue = {},
+                              outputRank: 3 | 4 = 4): {out: TensorInfo, workspaceBytes: number} {
+  const channelsLast = g.dataFormat === 'channelsLast';
+  const layout: GemmOutputLayout = channelsLast ? 'positionsByChannels' :
+      outputRank === 3 ? 'channelsByPositions' : 'channelPlanes';
+  const outShape = layout === 'channelsByPositions' ?
+      [g.batchSize, g.outChannels, g.outWidth] : g.outShape;
+  const resultShape = outputRank === 3 && channelsLast ?
+      [g.batchSize, g.outWidth, g.outChannels] : outShape;
+  const depth = patchLength(g);
+  if (util.sizeFromShape(outShape) === 0 || depth === 0) {
+    // Nothing to multiply: an empty output, or taps over zero channels (all sums are 0).
+    const out = backend.makeTensorInfo(resultShape, 'float32',
+                                       new Float32Array(util.sizeFromShape(outShape)));
+    return {out, workspaceBytes: 0};
+  }
+
+  const gemmEpilogue: GemmEpilogue = {
+    addBias: epilogue.bias != null,
+    activation: epilogue.activation,
+    hasPreluActivation: epilogue.preluActivationWeights != null,
+    hasLeakyreluActivation: epilogue.leakyreluAlpha != null,
+  };
+  const epilogueInputs = [epilogue.bias, epilogue.preluActivationWeights, epilogue.leakyreluAlpha]
+      .filter((t): t is TensorInfo => t != null);
+  const chunks = planOutputChunks(g, maxPatchTexels());
+  const keepPacked = true;
+  const filterMatrix = backend.runWebGLProgram(new FilterMatrixPackedProgram(g), [filter],
+                                               'float32', undefined, keepPacked);
+  let out: TensorInfo | null = null;
+  let workspaceBytes = 0;
+  try {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      const patch = backend.runWebGLProgram(
+          new Im2colPackedProgram(g, chunk.rows, chunk.cols, g.outWidth), [x], 'float32',
+          [[chunk.firstRow * g.outWidth + chunk.firstCol]], keepPacked);
+      try {
+        const patchShape: [number, number, number] = [chunk.rows, chunk.cols, depth];
+        workspaceBytes = Math.max(workspaceBytes,
+            TEXEL_BYTES * chunk.rows * Math.ceil(chunk.cols / 2) * Math.ceil(depth / 2));
+        const outside: GemmOutsideChunk = chunks.length === 1 ? 'nothing' :
+            i === 0 ? 'zeros' : 'previous';
+        const program = new GemmPackedProgram({
+          outputShape: outShape, layout, outHeight: g.outHeight, patchShape,
+          patchTexelWidth: texelWidth(backend, patch),
+          filterTexelWidth: texelWidth(backend, filterMatrix), outside
+        }, gemmEpilogue);
+        const inputs = [patch, filterMatrix, ...(out != null ? [out] : []), ...epilogueInputs];
+        const next: TensorInfo = backend.runWebGLProgram(
+            program, inputs, 'float32',
+            [[chunk.firstRow, chunk.firstCol, chunk.rows, chunk.cols]],
+            i < chunks.length - 1);
+        if (out != null) backend.disposeIntermediateTensorInfo(out);
+        out = next;
+      } finally {
+        backend.disposeIntermediateTensorInfo(patch);
+      }
+    }
+  } catch (error) {
+    if (out != null) backend.disposeIntermediateTensorInfo(out);
+    throw error;
+  } finally {
+    backend.disposeIntermediateTensorInfo(filterMatrix);
+  }
+  const result = out as TensorInfo;
+  return {out: {dataId: result.dataId, shape: resultShape, dtype: 'float32'}, workspaceBytes};
+}
+
+/** The whole patch matrix, [batch, outHeight * outWidth, depth] (the Im2col kernel). */
+export function runIm2col(backend: MathBackendWebGL, x: TensorInfo, g: ConvGeometry): TensorInfo {
+  const positions = g.outHeight * g.outWidth;
+  const program = new Im2colPackedProgram(g, g.batchSize, positions, positions);
+  return backend.runWebGLProgram(program, [x], 'float32', [[0]]);
+}

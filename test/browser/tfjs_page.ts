@@ -1,0 +1,122 @@
+/**
+ * A headless Chromium page with tfjs-core, -backend-cpu, -backend-webgl and this package
+ * (from src/) bundled by esbuild into one script: no CDN, no network. Suites run async
+ * functions in the page and get JSON back:
+ *
+ *   const page = await TfjsPage.open({cases: 'test/helpers/conv_cases.ts'});
+ *   const shape = await page.run(async ({tf, lib}) => lib.im2colConv2d(...).shape);
+ *   await page.close();
+ *
+ * A function given to `run` is sent as source text, so it may use only its arguments: the
+ * page globals ({tf, webgl, lib, ...extra modules}) and one JSON argument.
+ */
+import * as esbuild from 'esbuild';
+import {existsSync} from 'fs';
+import * as path from 'path';
+import type {Browser, Page} from 'playwright-core';
+import {launchChromium} from './chromium';
+
+/** The repository root: from this file's place, or the working directory when bundled. */
+const ROOT = [path.join(__dirname, '..', '..'), process.cwd()]
+    .find(dir => existsSync(path.join(dir, 'src', 'index.ts'))) ?? process.cwd();
+
+/** What a page function receives; extra modules appear under the names given to `open`. */
+export interface PageGlobals {
+  tf: typeof import('@tensorflow/tfjs-core');
+  webgl: typeof import('@tensorflow/tfjs-backend-webgl');
+  lib: typeof import('../../src');
+  [extra: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const bundles = new Map<string, string>();
+
+/** Bundles the page script: the standard modules plus `extra` (global name -> module path). */
+export function bundlePageScript(extra: Record<string, string> = {}): string {
+  const key = JSON.stringify(extra);
+  const cached = bundles.get(key);
+  if (cached != null) return cached;
+  const modules: Record<string, string> = {
+    tf: '@tensorflow/tfjs-core', webgl: '@tensorflow/tfjs-backend-webgl', lib: './src/index.ts',
+    ...extra
+  };
+  const contents = [
+    `import '@tensorflow/tfjs-backend-cpu';`,
+    ...Object.entries(modules).map(([name, from]) => `import * as ${name} from ${JSON.stringify(from)};`),
+    `globalThis.__tfjsPage = {${Object.keys(modules).join(', ')}};`,
+  ].join('\n');
+  const result = esbuild.buildSync({
+    stdin: {contents, resolveDir: ROOT, sourcefile: 'tfjs_page_entry.js', loader: 'js'},
+    bundle: true, format: 'iife', platform: 'browser', target: 'es2020', write: false,
+    logLevel: 'warning', define: {'process.env.NODE_ENV': '"production"'},
+  });
+  const script = result.outputFiles[0].text;
+  bundles.set(key, script);
+  return script;
+}
+
+export class TfjsPage {
+  private constructor(private browser: Browser, readonly page: Page,
+                      private readonly errors: string[]) {}
+
+  /** Launches Chromium and loads the bundle; `extra` adds modules to the page globals. */
+  static async open(extra: Record<string, string> = {}): Promise<TfjsPage> {
+    const script = bundlePageScript(extra);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', error => errors.push(String(error)));
+      // Everything the page needs is inline: refuse any request.
+      await page.route('**/*', route => route.abort());
+      await page.setContent('<!doctype html><html><body></body></html>');
+      await page.addScriptTag({content: script});
+      return new TfjsPage(browser, page, errors);
+    } catch (error) {
+      await browser.close();
+      throw error;
+    }
+  }
+
+  /** Runs `fn(globals, arg)` in the page and returns its (JSON) result. */
+  async run<A, R>(fn: (globals: PageGlobals, arg: A) => R | Promise<R>, arg?: A): Promise<R> {
+    try {
+      return await this.page.evaluate(
+          ([source, value]) => {
+            const g = (globalThis as unknown as {__tfjsPage: unknown}).__tfjsPage;
+            return new Function('g', 'arg', `return (${source})(g, arg);`)(g, value);
+          },
+          [fn.toString(), arg] as [string, A]) as R;
+    } catch (error) {
+      const pageErrors = this.errors.length ? ` (page errors: ${this.errors.join('; ')})` : '';
+      throw new Error(`${(error as Error).message}${pageErrors}`);
+    }
+  }
+
+  /** Sets the backend (waits for it to initialise) and describes the WebGL context. */
+  async useBackend(name: 'webgl' | 'cpu'): Promise<void> {
+    await this.run(async ({tf}, backend) => {
+      if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);
+      await tf.ready();
+    }, name);
+  }
+
+  /** WEBGL_VERSION, max texture size and float32 render capability of the page's context. */
+  async webglInfo(): Promise<{version: number, maxTextureSize: number, renderFloat32: boolean,
+                              renderer: string}> {
+    return this.run(({tf}) => {
+      const canvas = document.createElement('canvas');
+      const gl = canvas.getContext('webgl2');
+      const debug = gl?.getExtension('WEBGL_debug_renderer_info');
+      return {
+        version: tf.env().getNumber('WEBGL_VERSION'),
+        maxTextureSize: tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE'),
+        renderFloat32: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED'),
+        renderer: gl && debug ? String(gl.getParameter(debug.UNMASKED_RENDERER_WEBGL)) : 'unknown',
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The webgl kernels at the edges, in headless Chromium: a layer too large for tf.conv2d's
+ * im2col texture, chunked runs under a small workspace budget, no leaks (also after
+ * errors), clear errors, tfjs's Conv2D left intact, and half-float textures.
+ */
+import {Conv2dCase, randomConv2dCase, randomConv1dCase} from '../helpers/conv_cases';
+import {Random} from '../helpers/random';
+import {TfjsPage} from './tfjs_page';
+
+const HELPERS = {cases: './test/helpers/conv_cases.ts'};
+
+describe('webgl limits, leaks and errors', () => {
+  let page: TfjsPage;
+
+  beforeAll(async () => {
+    page = await TfjsPage.open(HELPERS);
+    await page.useBackend('webgl');
+    const info = await page.webglInfo();
+    console.log(`webgl page: WEBGL_VERSION ${info.version}, max texture size ` +
+                `${info.maxTextureSize}, float32 render targets ${info.renderFloat32}`);
+  }, 60000);
+
+  afterAll(async () => {
+    await page?.close();
+  });
+
+  it('with WEBGL_MAX_TEXTURE_SIZE 1024, tf.conv2d throws and im2colConv2d is right', async () => {
+    const got = await page.run(async ({tf, lib}) => {
+      const maxSize = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+      const x = tf.randomUniform([1, 256, 256, 16], -1, 1, 'float32', 1) as never;
+      const filter = tf.randomUniform([3, 3, 16, 8], -1, 1, 'float32', 2) as never;
+      tf.env().set('WEBGL_MAX_TEXTURE_SIZE', 1024);
+      let tfjsError = '';
+      let ours: Float32Array;
+      let stats;
+      const start = tf.memory() as {numTensors: number};
+      try {
+        try {
+          tf.conv2d(x, filter, 1, 'same').dataSync();
+        } catch (error) {
+          tfjsError = String(error);
+        }
+        lib.resetKernelStats();
+        const out = lib.im2colConv2d(x, filter, 1, 'same');
+        ours = out.dataSync() as Float32Array;
+        out.dispose();
+        stats = lib.kernelStats();
+      } finally {
+        tf.env().set('WEBGL_MAX_TEXTURE_SIZE', maxSize);
+      }
+      const leaked = (tf.memory() as {numTensors: number}).numTensors - start.numTensors;
+      await tf.setBackend('cpu');
+      const expected = tf.conv2d(x, filter, 1, 'same');
+      const error = (globalThis as any).__tfjsPage.cases.relativeError(ours, expected.dataSync());
+      expected.dispose();
+      await tf.setBackend('webgl');
+      tf.dispose([x, filter]);
+      return {tfjsError, error, stats, leaked};
+    });
+    console.log(`texture limit 1024: tf.conv2d says "${got.tfjsError.slice(0, 120)}"; ` +
+                `im2colConv2d relative error ${got.error.toExponential(2)}, peak patch texture ` +
+                `${got.stats.peakWorkspaceBytes} bytes`);
+    expect(got.tfjsError).toMatch(/greater than WebGL maximum/);
+    expect(got.error).toBeLessThan(1e-4);
+    expect(got.stats.calls['Im2colConv2D/webgl']).toBe(1);
+    expect(got.stats.peakWorkspaceBytes).toBeLessThanOrEqual(1024 * 1024 * 16);
+    expect(got.leaked).toBe(0);
+  }, 180000);
+
+  it('a 16 KiB workspace splits runs into many chunks (rows and columns) with the same results', async () => {
+    const rng = new Random(555);
+    const cases = [
+      ...Array.from({length: 30}, () => randomConv2dCase(rng)),
+      ...Array.from({length: 15}, () => randomConv1dCase(rng)),
+    ];
+    const results = await page.run(({tf, lib, cases: helpers}, list) => {
+      const budget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
+      return list.map(c => {
+        const reference = c.kind === 'conv2d' ? helpers.referenceConv2d(tf, c) : helpers.referenceConv1d(tf, c);
+        const x = tf.tensor(c.x, c.xShape);
+        const filter = tf.tensor(c.filter, c.filterShape);
+        tf.env().set(lib.WORKSPACE_BYTES_FLAG, 16 * 1024);
+        lib.resetKernelStats();
+        const start = tf.memory() as {numTensors: number, numBytesInGPU: number};
+        try {
+          const out = c.kind === 'conv2d' ?
+              lib.im2colConv2d(x as never, filter as never, c.strides, c.pad, c.dataFormat, c.dilations, c.dimRoundingMode) :
+              lib.im2colConv1d(x as never, filter as never, c.stride, c.pad, c.dataFormat, c.dilation);
+          const error = helpers.relativeError(out.dataSync(), reference.dataSync());
+          out.dispose();
+          const end = tf.memory() as {numTensors: number, numBytesInGPU: number};
+          return {error, peak: lib.kernelStats().peakWorkspaceBytes, leakedTensors: end.numTensors - start.numTensors};
+        } finally {
+          tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
+          tf.dispose([x, filter, reference]);
+        }
+      });
+    }, cases);
+    results.forEach(r => {
+      expect(r.error).toBeLessThan(1e-4);
+      expect(r.peak).toBeLessThanOrEqual(16 * 1024);
+      expect(r.leakedTensors).toBe(0);
+    });
+  }, 180000);
+
+  it('no op leaks textures, and errors leak nothing', async () => {
+    const got = await page.run(({tf, lib}) => {
+      const memory = () => tf.memory() as {numTensors: number, numBytesInGPU: number};
+      const x = tf.add(tf.randomNormal([2, 9, 9, 4]), tf.scalar(0)) as never;
+      const filter = tf.randomNormal([3, 3, 4, 6]) as never;
+      const x1 = tf.randomNormal([2, 30, 3]) as never;
+      const filter1 = tf.randomNormal([5, 3, 4]) as never;
+      const ops: Array<() => unknown> = [
+        () => lib.im2colConv2d(x, filter, 2, 'same'),
+        () => lib.im2colConv2d(tf.transpose(x, [0, 3, 1, 2]) as never, filter, 1, 'valid', 'NCHW'),
+        () => lib.im2colConv1d(x1, filter1, 2, 'causal', 'NWC', 2),
+        () => lib.im2col(x, [3, 3], 1, 'same'),
+        () => lib.explainConv2d(tf.squeeze(tf.slice(x, [0], [1])) as never, filter, 1, 'same'),
+      ];
+      // Warm up: uploads and compiles.
+      for (const op of ops) tf.tidy(() => { op(); });
+      const start = memory();
+      for (const op of ops) tf.tidy(() => { op(); });
+      const afterOps = memory();
+      const errors: string[] = [];
+      const bad: Array<() => unknown> = [
+        () => lib.im2colConv2d(x, tf.randomNormal([3, 3, 5, 6]) as never, 1, 'same'),
+        () => lib.im2colConv2d(x, filter, 0, 'same'),
+        () => lib.im2colConv1d(x1, filter1, 1, 'full' as never),
+        () => lib.im2colConv2d([[1, 2], [3, 4]] as never, filter, 1, 'valid'),
+      ];
+      for (const op of bad) {
+        try {
+          tf.tidy(() => { op(); });
+          errors.push('no error');
+        } catch (error) {
+          errors.push(String((error as Error).message));
+        }
+      }
+      // A patch of one position larger than the texture: thrown inside the kernel.
+      const maxSize = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+      tf.env().set('WEBGL_MAX_TEXTURE_SIZE', 4);
+      try {
+        tf.tidy(() => { lib.im2colConv2d(tf.ones([1, 3, 3, 64]) as never, tf.ones([3, 3, 64, 2]) as never, 1, 'same'); });
+        errors.push('no error');
+      } catch (error) {
+        errors.push(String((error as Error).message));
+      } finally {
+        tf.env().set('WEBGL_MAX_TEXTURE_SIZE', maxSize);
+      }
+      const afterErrors = memory();
+      tf.dispose([x, filter, x1, filter1]);
+      return {start, afterOps, afterErrors, errors};
+    });
+    expect(got.afterOps.numTensors).toBe(got.start.numTensors);
+    expect(got.afterOps.numBytesInGPU).toBe(got.start.numBytesInGPU);
+    expect(got.afterErrors.numTensors).toBe(got.start.numTensors);
+    expect(got.afterErrors.numBytesInGPU).toBe(got.start.numBytesInGPU);
+    expect(got.errors[0]).toMatch(/im2colConv2d: argument 'filter' must have inChannels .*\(4\)/);
+    expect(got.errors[1]).toMatch(/im2colConv2d: argument 'strides' must be a positive integer/);
+    expect(got.errors[2]).toMatch(/im2colConv1d: argument 'pad' must be 'valid', 'same', 'causal'/);
+    expect(got.errors[3]).toMatch(/im2colConv2d: argument 'x' must be rank 3 or 4/);
+    expect(got.errors[4]).toMatch(/does not fit a texture of 16 texels \(WEBGL_MAX_TEXTURE_SIZE/);
+  }, 120000);
+
+  it('registered under the name Conv2D on webgl, tf.conv2d and tf.conv1d keep their results', async () => {
+    const rng = new Random(99);
+    const cases = Array.from({length: 30}, () => randomConv2dCase(rng))
+        .filter(c => !(Math.max(...c.strides) > 1 && Math.max(...c.dilations) > 1));
+    const got = await page.run(({tf, lib, cases: helpers}, list: Conv2dCase[]) => {
+      const conv1d = () => {
+        const x = tf.randomNormal([2, 30, 4], 0, 1, 'float32', 1) as never;
+        const f = tf.randomNormal([5, 4, 3], 0, 1, 'float32', 2) as never;
+        return tf.conv1d(x, f, 2, 'same');
+      };
+      const runAll = () => [...list.map(c => helpers.referenceConv2d(tf, c)), conv1d()];
+      const original = tf.getKernel('Conv2D', 'webgl')!;
+      const ours = tf.getKernel(lib.Im2colConv2D, 'webgl')!;
+      const expected = runAll();
+      lib.resetKernelStats();
+      const callsBefore = lib.kernelStats().calls['Im2colConv2D/webgl'] ?? 0;
+      tf.unregisterKernel('Conv2D', 'webgl');
+      tf.registerKernel({...ours, kernelName: 'Conv2D'});
+      let actual: ReturnType<typeof runAll>;
+      try {
+        actual = runAll();
+      } finally {
+        tf.unregisterKernel('Conv2D', 'webgl');
+        tf.registerKernel(original);
+      }
+      const errors = expected.map((e, i) => ({
+        sameShape: JSON.stringify(e.shape) === JSON.stringify(actual[i].shape),
+        error: helpers.relativeError(actual[i].dataSync(), e.dataSync()),
+      }));
+      const calls = lib.kernelStats().calls['Im2colConv2D/webgl'] - callsBefore;
+      // And with tfjs's kernel back, tf.conv2d runs it, not ours.
+      lib.resetKernelStats();
+      tf.dispose(runAll());
+      const callsAfterRestore = lib.kernelStats().calls['Im2colConv2D/webgl'] ?? 0;
+      tf.dispose([...expected, ...actual]);
+      return {errors, calls, count: expected.length, restored: tf.getKernel('Conv2D', 'webgl') === original,
+              callsAfterRestore};
+    }, cases);
+    expect(got.calls).toBe(got.count);
+    got.errors.forEach(e => {
+      expect(e.sameShape).toBe(true);
+      expect(e.error).toBeLessThan(1e-4);
+    });
+    expect(got.restored).toBe(true);
+    expect(got.callsAfterRestore).toBe(0);
+  }, 120000);
+});
+
+describe('half-float textures (WEBGL_FORCE_F16_TEXTURES)', () => {
+  it('runs and agrees with tf.conv2d on cpu within half-float tolerance', async () => {
+    const page = await TfjsPage.open(HELPERS);
+    try {
+      await page.run(async ({tf}) => {
+        tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
+        if (!(await tf.setBackend('webgl'))) throw new Error('webgl failed to start');
+      });
+      const rng = new Random(16);
+      const cases = [...Array.from({length: 20}, () => randomConv2dCase(rng)),
+                     ...Array.from({length: 10}, () => randomConv1dCase(rng))];
+      const got = await page.run(async ({tf, lib, cases: helpers}, list) => {
+        const renderFloat32 = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') &&
+            !tf.env().getBool('WEBGL_FORCE_F16_TEXTURES');
+        const outputs = list.map(c => {
+          const x = tf.tensor(c.x, c.xShape);
+          const filter = tf.tensor(c.filter, c.filterShape);
+          const out = c.kind === 'conv2d' ?
+              lib.im2colConv2d(x as never, filter as never, c.strides, c.pad, c.dataFormat, c.dilations, c.dimRoundingMode) :
+              lib.im2colConv1d(x as never, filter as never, c.stride, c.pad, c.dataFormat, c.dilation);
+          const values = out.dataSync();
+          tf.dispose([x, filter, out]);
+          return values;
+        });
+        await tf.setBackend('cpu');
+        const errors = list.map((c, i) => {
+          const reference = c.kind === 'conv2d' ? helpers.referenceConv2d(tf, c) : helpers.referenceConv1d(tf, c);
+          const error = helpers.relativeError(outputs[i], reference.dataSync());
+          reference.dispose();
+          return error;
+        });
+        return {renderFloat32, errors};
+      }, cases);
+      console.log(`half-float page: worst relative error ${Math.max(...got.errors).toExponential(2)}`);
+      expect(got.renderFloat32).toBe(false);
+      got.errors.forEach(e => expect(e).toBeLessThan(2e-2));
+    } finally {
+      await page.close();
+    }
+  }, 180000);
+});
