@@ -289,6 +289,9 @@ export const FUSED_ACTIVATIONS =
     ['linear', 'relu', 'relu6', 'prelu', 'leakyrelu', 'elu', 'sigmoid'] as const;
 export type FusedActivation = typeof FUSED_ACTIVATIONS[number];
 
+/** tf.leakyRelu's default slope, used where a fused call gives no `leakyreluAlpha`. */
+export const DEFAULT_LEAKYRELU_ALPHA = 0.2;
+
 /**
  * A bias or PReLU-weights shape as the rank-4 shape it broadcasts with against the output
  * (data-format order). As in tfjs's fused kernels, a 1-D operand of length > 1 runs along

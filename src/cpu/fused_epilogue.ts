@@ -2,7 +2,7 @@
  * The fused kernel's epilogue on the CPU: bias and activation applied to each output tile
  * right after its GEMM, with tfjs's cpu formulas, so no extra pass over the output runs.
  */
-import {ConvGeometry, FusedActivation, operandStrides, OperandStrides} from '../conv_geometry';
+import {ConvGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, operandStrides, OperandStrides} from '../conv_geometry';
 import type {TileEpilogue} from './conv_im2col';
 
 /** A bias or PReLU-weights operand: its values and shape (broadcast to the output). */
@@ -10,9 +10,6 @@ export interface EpilogueOperand {
   values: Float32Array;
   shape: number[];
 }
-
-/** tf.leakyRelu's default slope, used when a fused call gives none. */
-const DEFAULT_LEAKYRELU_ALPHA = 0.2;
 
 /** The activation of one value; `alpha` is its PReLU weight (unused otherwise). */
 function activationOf(activation: FusedActivation, leakyreluAlpha = DEFAULT_LEAKYRELU_ALPHA):

@@ -1,14 +1,11 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {getKernel} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {conv2dGeometry, FusedActivation, GeometryOf} from '../../conv_geometry';
+import {conv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf} from '../../conv_geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs, FusedIm2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';
 import {PACKED_ACTIVATIONS} from '../programs/activations_glsl';
-
-/** tf.leakyRelu's default slope, used when a fused call gives none. */
-const DEFAULT_LEAKYRELU_ALPHA = 0.2;
 
 /**
  * The webgl fused convolution: bias and activation in the GEMM shader's epilogue. Counted
