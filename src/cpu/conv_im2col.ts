@@ -7,15 +7,26 @@ import {workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength, patchRowsPerTile} from '../conv_geometry';
 import {cpuGemm} from './gemm';
 
+/**
+ * Work applied to a tile's outputs right after its GEMM, while they are still in cache
+ * (bias and activation of the fused kernel): flat output rows [flatRow0, flatRow0 + rows),
+ * every channel, in the output's layout.
+ */
+export type TileEpilogue = (out: Float32Array, flatRow0: number, rows: number) => void;
+
 /** Returns the output and the size of the patch-matrix workspace it used, in bytes. */
-export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeometry):
+export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeometry,
+                               epilogue?: TileEpilogue):
     {out: Float32Array, workspaceBytes: number} {
   const out = new Float32Array(util.sizeFromShape(g.outShape));
   const rowsPerImage = g.outHeight * g.outWidth;
   const totalRows = g.batchSize * rowsPerImage;
   const depth = patchLength(g);
   const outChannels = g.outChannels;
-  if (totalRows === 0 || outChannels === 0 || depth === 0) return {out, workspaceBytes: 0};
+  if (totalRows === 0 || outChannels === 0 || depth === 0) {
+    epilogue?.(out, 0, totalRows);
+    return {out, workspaceBytes: 0};
+  }
 
   const gemm = cpuGemm();
   // Cache-sized tiles, never above the workspace budget; NCHW tiles stay within one image.
@@ -35,6 +46,7 @@ export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeo
       const offset = image * outChannels * rowsPerImage + (row0 - image * rowsPerImage);
       session.multiply(rows, out, offset, 1, rowsPerImage);
     }
+    epilogue?.(out, row0, rows);
     row0 += rows;
   }
   return {out, workspaceBytes: 4 * tileRows * depth};
