@@ -6,6 +6,7 @@ const {rmSync} = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
+execFileSync(process.execPath, [path.join(__dirname, 'build_wasm.js')], {stdio: 'inherit'});
 rmSync(path.join(root, 'dist'), {recursive: true, force: true});
 
 const common = {

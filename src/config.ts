@@ -16,3 +16,22 @@ export function workspaceBytes(): number {
   }
   return bytes;
 }
+
+/**
+ * Which GEMM the CPU kernels use: 'wasm' (WebAssembly SIMD), 'typescript', or 'auto' (wasm
+ * where the engine has WebAssembly SIMD, else typescript).
+ */
+export const CPU_GEMM_FLAG = 'IM2COL_CPU_GEMM';
+
+export type CpuGemmChoice = 'auto' | 'wasm' | 'typescript';
+
+env().registerFlag(CPU_GEMM_FLAG, () => 'auto');
+
+export function cpuGemmChoice(): CpuGemmChoice {
+  const choice = env().get(CPU_GEMM_FLAG);
+  if (choice !== 'auto' && choice !== 'wasm' && choice !== 'typescript') {
+    throw new Error(`${CPU_GEMM_FLAG} must be 'auto', 'wasm' or 'typescript', but is ` +
+        `${JSON.stringify(choice)}.`);
+  }
+  return choice;
+}

@@ -37,7 +37,7 @@ export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number
         dst += tapRowLength;
         continue;
       }
-      patch.fill(0, dst, dst + kwFirst * inChannels);
+      if (kwFirst > 0) patch.fill(0, dst, dst + kwFirst * inChannels);
       if (channelsLast) {
         const rowBase = image * imageSize + inRow * inWidth * inChannels;
         if (dilationWidth === 1) {
@@ -61,7 +61,7 @@ export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number
           for (let c = 0; c < inChannels; c++) patch[at + c] = x[src + c * planeSize];
         }
       }
-      patch.fill(0, dst + kwEnd * inChannels, dst + tapRowLength);
+      if (kwEnd < filterWidth) patch.fill(0, dst + kwEnd * inChannels, dst + tapRowLength);
       dst += tapRowLength;
     }
   }
@@ -73,4 +73,40 @@ export function patchMatrix(x: Float32Array, g: ConvGeometry): Float32Array {
   const patch = new Float32Array(rows * patchLength(g));
   fillPatchRows(x, g, 0, rows, patch);
   return patch;
+}
+
+/**
+ * col2im, the adjoint of fillPatchRows: adds every patch-matrix row of `patch` (all images)
+ * back onto the input positions its taps read; taps over the padding are dropped.
+ */
+export function addPatchesToImage(patch: Float32Array, g: ConvGeometry, image: Float32Array):
+    void {
+  const {inHeight, inWidth, inChannels, outWidth, filterHeight, filterWidth} = g;
+  const {strideHeight, strideWidth, dilationHeight, dilationWidth} = g;
+  const rowsPerImage = g.outHeight * outWidth;
+  const rows = g.batchSize * rowsPerImage;
+  const channelsLast = g.dataFormat === 'channelsLast';
+  const imageSize = inHeight * inWidth * inChannels;
+  const planeSize = inHeight * inWidth;
+  // Offset between channels of one input pixel.
+  const channelStep = channelsLast ? 1 : planeSize;
+  let src = 0;
+  for (let flatRow = 0; flatRow < rows; flatRow++) {
+    const b = Math.floor(flatRow / rowsPerImage);
+    const position = flatRow - b * rowsPerImage;
+    const outRow = Math.floor(position / outWidth);
+    const outCol = position - outRow * outWidth;
+    const inRow0 = outRow * strideHeight - g.padInfo.top;
+    const inCol0 = outCol * strideWidth - g.padInfo.left;
+    for (let kh = 0; kh < filterHeight; kh++) {
+      const inRow = inRow0 + kh * dilationHeight;
+      for (let kw = 0; kw < filterWidth; kw++, src += inChannels) {
+        const inCol = inCol0 + kw * dilationWidth;
+        if (inRow < 0 || inRow >= inHeight || inCol < 0 || inCol >= inWidth) continue;
+        let dst = b * imageSize +
+            (channelsLast ? (inRow * inWidth + inCol) * inChannels : inRow * inWidth + inCol);
+        for (let c = 0; c < inChannels; c++, dst += channelStep) image[dst] += patch[src + c];
+      }
+    }
+  }
 }

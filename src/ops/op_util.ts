@@ -19,11 +19,21 @@ export function toFloatTensor(value: Tensor | TensorLike, argName: string, opNam
   return tensor(value as TensorLike, undefined, 'float32');
 }
 
+/**
+ * Kernels found per backend: tfjs's getKernel builds a string key per lookup, a noticeable
+ * share of a small convolution's time. (A kernel unregistered later fails in runKernel.)
+ */
+const foundKernels = new Map<string, Set<string>>();
+
 /** Fails clearly when the active backend has no kernel of this package. */
 export function checkKernelAvailable(opName: string, kernelName: string): void {
   const backend = getBackend();
+  let found = foundKernels.get(backend);
+  if (found?.has(kernelName)) return;
   if (getKernel(kernelName, backend) == null) {
     throw new Error(`${opName}: the active backend '${backend}' has no ${kernelName} kernel; ` +
         `tfjs-im2col provides kernels for the 'cpu' and 'webgl' backends.`);
   }
+  if (found === undefined) foundKernels.set(backend, found = new Set());
+  found.add(kernelName);
 }

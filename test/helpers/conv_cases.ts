@@ -41,7 +41,7 @@ export interface Conv1dCase {
 }
 
 /** [before, after] padding of one spatial axis, following TensorFlow's definitions. */
-function axisPadding(pad: Pad2d, axis: 0 | 1, size: number, effective: number, stride: number,
+export function axisPadding(pad: Pad2d, axis: 0 | 1, size: number, effective: number, stride: number,
                      dataFormat: 'NHWC' | 'NCHW'): [number, number] {
   if (pad === 'valid') return [0, 0];
   if (typeof pad === 'number') return [pad, pad];
@@ -136,7 +136,7 @@ export function randomConv1dCase(rng: Random): Conv1dCase {
   }
 }
 
-function conv1dWidthPadding(c: {pad: Pad1d, dataFormat: string, dilation: number, kernel: number,
+export function conv1dWidthPadding(c: {pad: Pad1d, dataFormat: string, dilation: number, kernel: number,
                                 width: number, stride: number}): [number, number] {
   const effective = c.dilation * (c.kernel - 1) + 1;
   if (c.pad === 'causal') return [effective - 1, 0];

@@ -5,7 +5,8 @@
  * variables (V8 keeps them in registers). It is the fallback where WebAssembly SIMD is
  * missing.
  */
-import type {Gemm, PackedFilter} from './gemm';
+import {fillPatchRows} from '../patch_matrix';
+import type {ConvInput, Gemm, GemmSession} from './gemm';
 
 const MR = 4;
 const NR = 4;
@@ -14,7 +15,9 @@ const KC = 256;
 /** Rows of A packed at once: MC×KC floats (128 KiB) stay in L2. */
 const MC = 128;
 
-interface PanelledFilter extends PackedFilter {
+interface PanelledFilter {
+  readonly k: number;
+  readonly n: number;
   /** For each KC block: for each NR-wide panel: for each depth: NR values (zero-padded). */
   readonly panels: Float32Array;
   readonly panelCount: number;
@@ -88,10 +91,9 @@ function microKernel(depth: number, a: Float32Array, aOff: number, b: Float32Arr
   }
 }
 
-function multiply(a: Float32Array, m: number, packed: PackedFilter, out: Float32Array,
-                  outOffset: number, rs: number, cs: number): void {
-  const {k, n, panels, panelCount} = packed as PanelledFilter;
-  const packedRows = new Float32Array(MC * KC);
+function multiply(a: Float32Array, m: number, packed: PanelledFilter, packedRows: Float32Array,
+                  out: Float32Array, outOffset: number, rs: number, cs: number): void {
+  const {k, n, panels, panelCount} = packed;
   for (let row0 = 0; row0 < m; row0 += MC) {
     const rows = Math.min(MC, m - row0);
     for (let k0 = 0; k0 < k; k0 += KC) {
@@ -111,10 +113,18 @@ function multiply(a: Float32Array, m: number, packed: PackedFilter, out: Float32
   }
 }
 
-export const typescriptGemm: Gemm = {
-  name: 'typescript',
-  rowMultiple: MR,
-  packFilter,
-  workspace: (length: number) => new Float32Array(length),
-  multiply
-};
+function begin(filter: Float32Array, k: number, n: number, maxRows: number,
+               input?: ConvInput): GemmSession {
+  const packed = packFilter(filter, k, n);
+  const packedRows = new Float32Array(MC * Math.min(KC, k));
+  const a = new Float32Array(maxRows * k);
+  return {
+    a,
+    fillPatchRows: (flatRow0: number, rows: number) =>
+        fillPatchRows(input!.x, input!.geometry, flatRow0, rows, a),
+    multiply: (m, out, outOffset, rs, cs) =>
+        multiply(a, m, packed, packedRows, out, outOffset, rs, cs)
+  };
+}
+
+export const typescriptGemm: Gemm = {name: 'typescript', preferredTileRows: 512, begin};

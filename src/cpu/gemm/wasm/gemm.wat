@@ -1,0 +1,247 @@
+;; The WebAssembly SIMD GEMM of the CPU kernels: C[m×n] = A[m×k] · B[k×n], f32.
+;;
+;; BLIS/XNNPACK structure. A (a tile of the patch matrix) stays row-major as im2col wrote
+;; it, k floats a row; B (the filter) is packed by the host into KC-deep blocks of
+;; NR-wide column panels, zero-padded to a multiple of NR columns; C is row-major with
+;; that padded width. The macro-kernel walks KC-deep slices (a B panel of KC×NR floats,
+;; 8 KiB, stays in L1; the A slice of the tile stays in L2), and a 4×8 micro-kernel keeps
+;; its 4×8 block of C in eight f32x4 registers, broadcasting one A value per row and
+;; loading two B vectors per step of k.
+;;
+;; The host pads m to a multiple of MR (extra A rows are scratch whose C rows it ignores).
+;;
+;; The module also does im2col (below), so patch rows are written by block copies straight
+;; into A from a copy of the input in the same memory.
+(module
+  (memory (export "memory") 1)
+  (global (export "MR") i32 (i32.const 4))
+  (global (export "NR") i32 (i32.const 8))
+  (global $KC (export "KC") i32 (i32.const 256))
+
+  ;; C[4×8] (+)= A[4×depth] · Bpanel[depth×8]; byte addresses and strides.
+  (func $microKernel (param $a i32) (param $lda i32) (param $b i32) (param $depth i32)
+                     (param $c i32) (param $ldc i32) (param $accumulate i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $bEnd i32)
+    (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $b0 v128) (local $b1 v128) (local $v v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $a1 (i32.add (local.get $a) (local.get $lda)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
+    (local.set $c1 (i32.add (local.get $c) (local.get $ldc)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
+    (local.set $bEnd (i32.add (local.get $b) (i32.shl (local.get $depth) (i32.const 5))))
+    (if (local.get $accumulate)
+      (then
+        (local.set $c00 (v128.load (local.get $c)))
+        (local.set $c01 (v128.load offset=16 (local.get $c)))
+        (local.set $c10 (v128.load (local.get $c1)))
+        (local.set $c11 (v128.load offset=16 (local.get $c1)))
+        (local.set $c20 (v128.load (local.get $c2)))
+        (local.set $c21 (v128.load offset=16 (local.get $c2)))
+        (local.set $c30 (v128.load (local.get $c3)))
+        (local.set $c31 (v128.load offset=16 (local.get $c3)))))
+    (loop $k
+      (local.set $b0 (v128.load (local.get $b)))
+      (local.set $b1 (v128.load offset=16 (local.get $b)))
+      (local.set $v (v128.load32_splat (local.get $a)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $v) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $v) (local.get $b1))))
+      (local.set $v (v128.load32_splat (local.get $a1)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $v) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $v) (local.get $b1))))
+      (local.set $v (v128.load32_splat (local.get $a2)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $v) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $v) (local.get $b1))))
+      (local.set $v (v128.load32_splat (local.get $a3)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $v) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $v) (local.get $b1))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+      (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+      (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 32)))
+      (br_if $k (i32.lt_u (local.get $b) (local.get $bEnd))))
+    (v128.store (local.get $c) (local.get $c00))
+    (v128.store offset=16 (local.get $c) (local.get $c01))
+    (v128.store (local.get $c1) (local.get $c10))
+    (v128.store offset=16 (local.get $c1) (local.get $c11))
+    (v128.store (local.get $c2) (local.get $c20))
+    (v128.store offset=16 (local.get $c2) (local.get $c21))
+    (v128.store (local.get $c3) (local.get $c30))
+    (v128.store offset=16 (local.get $c3) (local.get $c31)))
+
+  ;; C = A · B for m rows (a multiple of MR), depth k, n columns (a multiple of NR).
+  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32)
+                        (param $m i32) (param $k i32) (param $n i32)
+    (local $k0 i32) (local $depth i32) (local $panel i32) (local $col i32) (local $row i32)
+    (local $lda i32) (local $ldc i32)
+    (local.set $lda (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    (loop $slices
+      (local.set $depth (select (global.get $KC) (i32.sub (local.get $k) (local.get $k0))
+          (i32.lt_u (global.get $KC) (i32.sub (local.get $k) (local.get $k0)))))
+      ;; This slice's block of B starts at k0 * n floats; its panels are depth×NR each.
+      (local.set $panel (i32.add (local.get $b)
+          (i32.shl (i32.mul (local.get $k0) (local.get $n)) (i32.const 2))))
+      (local.set $col (i32.const 0))
+      (loop $panels
+        (local.set $row (i32.const 0))
+        (loop $rows
+          (call $microKernel
+            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $k))
+                                                      (local.get $k0)) (i32.const 2)))
+            (local.get $lda) (local.get $panel) (local.get $depth)
+            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $n))
+                                                      (local.get $col)) (i32.const 2)))
+            (local.get $ldc) (local.get $k0))
+          (local.set $row (i32.add (local.get $row) (i32.const 4)))
+          (br_if $rows (i32.lt_u (local.get $row) (local.get $m))))
+        (local.set $panel (i32.add (local.get $panel) (i32.shl (local.get $depth) (i32.const 5))))
+        (local.set $col (i32.add (local.get $col) (i32.const 8)))
+        (br_if $panels (i32.lt_u (local.get $col) (local.get $n))))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
+      (br_if $slices (i32.lt_u (local.get $k0) (local.get $k)))))
+
+  ;; Copies `bytes` (a multiple of 4) from `src` to `dst`: short patch runs copy faster in
+  ;; 16-byte vectors here than through memory.copy's call out of the module.
+  (func $copyBytes (param $dst i32) (param $src i32) (param $bytes i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (local.get $bytes)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $vectors)))
+    (block $wordsDone
+      (loop $words
+        (br_if $wordsDone (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store (local.get $dst) (i32.load (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $words))))
+
+  ;; im2col: writes `rows` patch rows (taps in (kh, kw, c) order, zeros over the padding)
+  ;; to `dst`, from output position (image, outRow, outCol) on. The input is addressed by
+  ;; float strides per image, input row, input column and channel, so one loop serves NHWC
+  ;; (channels contiguous: whole runs are block copies) and NCHW (one float at a time).
+  (func (export "im2col") (param $x i32) (param $dst i32) (param $rows i32)
+      (param $image i32) (param $outRow i32) (param $outCol i32)
+      (param $imageStep i32) (param $rowStep i32) (param $colStep i32) (param $channelStep i32)
+      (param $inHeight i32) (param $inWidth i32) (param $inChannels i32)
+      (param $outHeight i32) (param $outWidth i32) (param $filterHeight i32)
+      (param $filterWidth i32) (param $strideHeight i32) (param $strideWidth i32)
+      (param $dilationHeight i32) (param $dilationWidth i32) (param $padTop i32)
+      (param $padLeft i32)
+    (local $tapBytes i32) (local $tapRowBytes i32) (local $inRow0 i32) (local $inCol0 i32)
+    (local $kwFirst i32) (local $kwEnd i32) (local $kh i32) (local $kw i32) (local $c i32)
+    (local $inRow i32) (local $base i32) (local $src i32) (local $to i32) (local $reach i32)
+    (local.set $tapBytes (i32.shl (local.get $inChannels) (i32.const 2)))
+    (local.set $tapRowBytes (i32.mul (local.get $tapBytes) (local.get $filterWidth)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $rows)))
+      (loop $row
+        (local.set $inRow0 (i32.sub (i32.mul (local.get $outRow) (local.get $strideHeight))
+                                    (local.get $padTop)))
+        (local.set $inCol0 (i32.sub (i32.mul (local.get $outCol) (local.get $strideWidth))
+                                    (local.get $padLeft)))
+        ;; Taps kw in [kwFirst, kwEnd) read inside the row; the others read padding.
+        (local.set $kwFirst (i32.const 0))
+        (if (i32.lt_s (local.get $inCol0) (i32.const 0))
+          (then (local.set $kwFirst (i32.div_u
+              (i32.add (i32.sub (i32.const 0) (local.get $inCol0))
+                       (i32.sub (local.get $dilationWidth) (i32.const 1)))
+              (local.get $dilationWidth)))))
+        (if (i32.gt_u (local.get $kwFirst) (local.get $filterWidth))
+          (then (local.set $kwFirst (local.get $filterWidth))))
+        (local.set $reach (i32.sub (local.get $inWidth) (local.get $inCol0)))
+        (local.set $kwEnd (i32.const 0))
+        (if (i32.gt_s (local.get $reach) (i32.const 0))
+          (then (local.set $kwEnd (i32.div_u
+              (i32.add (local.get $reach) (i32.sub (local.get $dilationWidth) (i32.const 1)))
+              (local.get $dilationWidth)))))
+        (if (i32.gt_u (local.get $kwEnd) (local.get $filterWidth))
+          (then (local.set $kwEnd (local.get $filterWidth))))
+        (if (i32.lt_u (local.get $kwEnd) (local.get $kwFirst))
+          (then (local.set $kwEnd (local.get $kwFirst))))
+        (local.set $kh (i32.const 0))
+        (loop $tapRow
+          (local.set $inRow (i32.add (local.get $inRow0)
+                                     (i32.mul (local.get $kh) (local.get $dilationHeight))))
+          (if (i32.ge_u (local.get $inRow) (local.get $inHeight))  ;; also catches inRow < 0
+            (then (memory.fill (local.get $dst) (i32.const 0) (local.get $tapRowBytes)))
+            (else
+              (if (local.get $kwFirst)
+                (then (memory.fill (local.get $dst) (i32.const 0)
+                                   (i32.mul (local.get $kwFirst) (local.get $tapBytes)))))
+              (local.set $base (i32.add (local.get $x) (i32.shl (i32.add
+                  (i32.mul (local.get $image) (local.get $imageStep))
+                  (i32.mul (local.get $inRow) (local.get $rowStep))) (i32.const 2))))
+              (local.set $to (i32.add (local.get $dst)
+                                      (i32.mul (local.get $kwFirst) (local.get $tapBytes))))
+              (if (i32.ne (local.get $channelStep) (i32.const 1))
+                (then
+                  ;; Channels apart (NCHW): gather one float at a time.
+                  (local.set $kw (local.get $kwFirst))
+                  (block $gathered (loop $gather
+                    (br_if $gathered (i32.ge_u (local.get $kw) (local.get $kwEnd)))
+                    (local.set $src (i32.add (local.get $base) (i32.shl (i32.mul
+                        (i32.add (local.get $inCol0)
+                                 (i32.mul (local.get $kw) (local.get $dilationWidth)))
+                        (local.get $colStep)) (i32.const 2))))
+                    (local.set $c (i32.const 0))
+                    (loop $channel
+                      (f32.store (local.get $to) (f32.load (local.get $src)))
+                      (local.set $to (i32.add (local.get $to) (i32.const 4)))
+                      (local.set $src (i32.add (local.get $src)
+                                               (i32.shl (local.get $channelStep) (i32.const 2))))
+                      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                      (br_if $channel (i32.lt_u (local.get $c) (local.get $inChannels))))
+                    (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                    (br $gather))))
+                (else (if (i32.eq (local.get $dilationWidth) (i32.const 1))
+                  (then
+                    ;; Undilated taps of one filter row are one run of the input row.
+                    (call $copyBytes (local.get $to)
+                        (i32.add (local.get $base) (i32.mul (i32.add (local.get $inCol0)
+                            (local.get $kwFirst)) (local.get $tapBytes)))
+                        (i32.mul (i32.sub (local.get $kwEnd) (local.get $kwFirst))
+                                 (local.get $tapBytes)))
+                    (local.set $to (i32.add (local.get $to) (i32.mul (i32.sub (local.get $kwEnd)
+                        (local.get $kwFirst)) (local.get $tapBytes)))))
+                  (else
+                    (local.set $kw (local.get $kwFirst))
+                    (block $copied (loop $copy
+                      (br_if $copied (i32.ge_u (local.get $kw) (local.get $kwEnd)))
+                      (call $copyBytes (local.get $to)
+                          (i32.add (local.get $base) (i32.mul (i32.add (local.get $inCol0)
+                              (i32.mul (local.get $kw) (local.get $dilationWidth)))
+                              (local.get $tapBytes)))
+                          (local.get $tapBytes))
+                      (local.set $to (i32.add (local.get $to) (local.get $tapBytes)))
+                      (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                      (br $copy)))))))
+              (if (i32.lt_u (local.get $kwEnd) (local.get $filterWidth))
+                (then (memory.fill (local.get $to) (i32.const 0)
+                    (i32.mul (i32.sub (local.get $filterWidth) (local.get $kwEnd))
+                             (local.get $tapBytes)))))))
+          (local.set $dst (i32.add (local.get $dst) (local.get $tapRowBytes)))
+          (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+          (br_if $tapRow (i32.lt_u (local.get $kh) (local.get $filterHeight))))
+        ;; Next output position, row-major within an image, then the next image.
+        (local.set $outCol (i32.add (local.get $outCol) (i32.const 1)))
+        (if (i32.eq (local.get $outCol) (local.get $outWidth))
+          (then
+            (local.set $outCol (i32.const 0))
+            (local.set $outRow (i32.add (local.get $outRow) (i32.const 1)))
+            (if (i32.eq (local.get $outRow) (local.get $outHeight))
+              (then
+                (local.set $outRow (i32.const 0))
+                (local.set $image (i32.add (local.get $image) (i32.const 1)))))))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br_if $row (local.get $rows)))))
+)

@@ -1,0 +1,87 @@
+/**
+ * Gradients of the fused convolution y = activation(conv(x, filter) + bias): the output
+ * gradient goes back through the activation (every fused activation, where tfjs 4.22 has
+ * only linear and relu), then through the convolution (conv2d_backprop) and the bias.
+ */
+import {add, cast, engine, greater, less, logicalAnd, mul, reshape, scalar, step, sub, sum, Tensor, Tensor4D, where} from '@tensorflow/tfjs-core';
+import {alignedOperandShape, Conv2dSettings, DEFAULT_LEAKYRELU_ALPHA, FusedActivation} from '../conv_geometry';
+import {FusedIm2colConv2D, FusedIm2colConv2DAttrs} from '../kernel_names';
+import {conv2dBackprop} from './conv2d_backprop';
+
+export interface FusedConv2dSaved {
+  x: Tensor4D;
+  filter: Tensor4D;
+  /** The fused output. */
+  y: Tensor4D;
+  bias?: Tensor;
+  preluActivationWeights?: Tensor;
+}
+
+export interface FusedConv2dGradients {
+  dx: Tensor4D;
+  dFilter: Tensor4D;
+  dBias?: Tensor;
+  dPreluActivationWeights?: Tensor;
+}
+
+/** Sums a gradient of the output's shape down to a broadcast operand's shape. */
+function reduceToOperand(gradient: Tensor, operandShape: number[],
+                         dataFormat: Conv2dSettings['dataFormat']): Tensor {
+  const aligned = alignedOperandShape(operandShape, dataFormat);
+  const axes = aligned.map((size, axis) => size === 1 ? axis : -1).filter(axis => axis >= 0);
+  return reshape(axes.length > 0 ? sum(gradient, axes, true) : gradient, operandShape);
+}
+
+/** conv(x, filter) + bias, recomputed where the activation's gradient needs its input. */
+function preActivation(saved: FusedConv2dSaved, attrs: FusedIm2colConv2DAttrs): Tensor {
+  const inputs: Record<string, Tensor> = {x: saved.x, filter: saved.filter};
+  if (saved.bias != null) inputs.bias = saved.bias;
+  return engine().runKernel(FusedIm2colConv2D, inputs,
+      {...attrs, activation: 'linear'} as unknown as {}) as Tensor;
+}
+
+export function fusedConv2dBackprop(dy: Tensor4D, saved: FusedConv2dSaved,
+                                    attrs: FusedIm2colConv2DAttrs): FusedConv2dGradients {
+  const {y, bias, preluActivationWeights} = saved;
+  const activation = (attrs.activation ?? 'linear') as FusedActivation;
+  let dz: Tensor = dy;
+  let dPreluActivationWeights: Tensor | undefined;
+  switch (activation) {
+    case 'linear':
+      break;
+    case 'relu':
+      dz = mul(dy, step(y));
+      break;
+    case 'relu6':
+      dz = mul(dy, cast(logicalAnd(greater(y, 0), less(y, 6)), 'float32'));
+      break;
+    case 'elu':  // y = exp(z) - 1 below zero, so dy/dz = y + 1 there
+      dz = where(greater(y, 0), dy, mul(dy, add(y, 1)));
+      break;
+    case 'sigmoid':
+      dz = mul(dy, mul(y, sub(scalar(1), y)));
+      break;
+    case 'leakyrelu': {
+      const positive = greater(preActivation(saved, attrs), 0);
+      dz = where(positive, dy, mul(dy, attrs.leakyreluAlpha ?? DEFAULT_LEAKYRELU_ALPHA));
+      break;
+    }
+    case 'prelu': {
+      const z = preActivation(saved, attrs);
+      const positive = greater(z, 0);
+      const alpha = preluActivationWeights as Tensor;
+      const alignedAlpha = reshape(alpha, alignedOperandShape(alpha.shape, attrs.dataFormat));
+      dz = where(positive, dy, mul(dy, alignedAlpha));
+      dPreluActivationWeights = reduceToOperand(
+          where(positive, mul(dy, 0), mul(dy, z)), alpha.shape, attrs.dataFormat);
+      break;
+    }
+  }
+  const conv = conv2dBackprop(dz as Tensor4D, saved.x, saved.filter, attrs);
+  return {
+    dx: conv.dx(),
+    dFilter: conv.dFilter(),
+    dBias: bias == null ? undefined : reduceToOperand(dz, bias.shape, attrs.dataFormat),
+    dPreluActivationWeights
+  };
+}

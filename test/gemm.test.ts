@@ -1,0 +1,210 @@
+/**
+ * The CPU GEMM paths (WebAssembly SIMD and TypeScript) against a naive triple loop, on sizes
+ * that do not fit the blocking, and the IM2COL_CPU_GEMM selection.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import {CPU_GEMM_FLAG, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
+import {availableCpuGemms, cpuGemm, Gemm} from '../src/cpu/gemm';
+import {WASM_BASE64} from '../src/cpu/gemm/wasm/gemm_wat.generated';
+
+/** Deterministic values in [-1, 1). */
+function randomValues(length: number, seed: number): Float32Array {
+  const values = new Float32Array(length);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
+    values[i] = ((state >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return values;
+}
+
+/** C = A·B in float64, with the sum of |a||b| per entry for the rounding bound. */
+function naiveProduct(a: Float32Array, b: Float32Array, m: number, k: number, n: number):
+    {c: Float64Array, scale: Float64Array} {
+  const c = new Float64Array(m * n);
+  const scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0, abs = 0;
+      for (let p = 0; p < k; p++) {
+        sum += a[i * k + p] * b[p * n + j];
+        abs += Math.abs(a[i * k + p] * b[p * n + j]);
+      }
+      c[i * n + j] = sum;
+      scale[i * n + j] = abs;
+    }
+  }
+  return {c, scale};
+}
+
+function expectClose(actual: ArrayLike<number>, expected: Float64Array, scale: Float64Array,
+                     where: string): void {
+  let worst = 0;
+  let worstAt = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const error = Math.abs(actual[i] - expected[i]) / (scale[i] + 1e-30);
+    if (!(error <= worst)) {
+      worst = error;
+      worstAt = i;
+    }
+  }
+  if (!(worst <= 1e-5)) {
+    throw new Error(`${where}: entry ${worstAt} is ${actual[worstAt]}, expected ` +
+        `${expected[worstAt]} (relative error ${worst})`);
+  }
+}
+
+function expectArraysNear(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  }
+  expect(worst).toBeLessThan(1e-4);
+}
+
+function gemmNamed(name: 'wasm' | 'typescript'): Gemm {
+  tf.env().set(CPU_GEMM_FLAG, name);
+  try {
+    return cpuGemm();
+  } finally {
+    tf.env().set(CPU_GEMM_FLAG, 'auto');
+  }
+}
+
+// [m, n, k]: 1s, sizes off the 4×8 / 4×4 micro-tiles, k across the 256-deep blocks.
+const SIZES: [number, number, number][] = [
+  [1, 1, 1], [1, 9, 5], [7, 1, 3], [5, 7, 3], [4, 8, 256], [13, 9, 257], [3, 70, 1],
+  [33, 17, 600], [6, 130, 64], [2, 3, 2311], [64, 64, 513],
+];
+
+describe.each(availableCpuGemms())('%s GEMM', name => {
+  const gemm = () => gemmNamed(name);
+
+  it.each(SIZES)('m=%i n=%i k=%i, one tile, row-major output', (m, n, k) => {
+    const a = randomValues(m * k, m * 1000 + k);
+    const b = randomValues(k * n, n * 7 + k);
+    const session = gemm().begin(b, k, n, m);
+    session.a.set(a);
+    const out = new Float32Array(m * n).fill(NaN);
+    session.multiply(m, out, 0, n, 1);
+    const {c, scale} = naiveProduct(a, b, m, k, n);
+    expectClose(out, c, scale, `${name} ${m}x${n}x${k}`);
+  });
+
+  it('tiles of different heights fill their rows of the output, leaving the rest', () => {
+    const [m, n, k] = [23, 11, 300];
+    const a = randomValues(m * k, 3);
+    const b = randomValues(k * n, 4);
+    const session = gemm().begin(b, k, n, 10);
+    const out = new Float32Array(m * n + 5).fill(-7);
+    for (let row0 = 0; row0 < m; row0 += 10) {
+      const rows = Math.min(10, m - row0);
+      session.a.set(a.subarray(row0 * k, (row0 + rows) * k));
+      session.multiply(rows, out, row0 * n, n, 1);
+    }
+    const {c, scale} = naiveProduct(a, b, m, k, n);
+    expectClose(out.subarray(0, m * n), c, scale, name);
+    expect(Array.from(out.subarray(m * n))).toEqual([-7, -7, -7, -7, -7]);
+  });
+
+  it('writes NCHW-strided output (row stride 1, column stride = rows per image)', () => {
+    const [m, n, k] = [18, 5, 27];
+    const a = randomValues(m * k, 5);
+    const b = randomValues(k * n, 6);
+    const session = gemm().begin(b, k, n, m);
+    session.a.set(a);
+    const offset = 3;
+    const out = new Float32Array(offset + n * m).fill(NaN);
+    session.multiply(m, out, offset, 1, m);
+    const {c, scale} = naiveProduct(a, b, m, k, n);
+    const transposed = new Float64Array(m * n);
+    const transposedScale = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        transposed[j * m + i] = c[i * n + j];
+        transposedScale[j * m + i] = scale[i * n + j];
+      }
+    }
+    expectClose(out.subarray(offset), transposed, transposedScale, name);
+  });
+
+  it('a large session after a small one (grown scratch) and a small one after it', () => {
+    for (const [m, n, k] of [[2, 3, 4], [300, 40, 1100], [3, 2, 5]]) {
+      const a = randomValues(m * k, k);
+      const b = randomValues(k * n, n);
+      const session = gemm().begin(b, k, n, m);
+      session.a.set(a);
+      const out = new Float32Array(m * n);
+      session.multiply(m, out, 0, n, 1);
+      const {c, scale} = naiveProduct(a, b, m, k, n);
+      expectClose(out, c, scale, `${name} ${m}x${n}x${k}`);
+    }
+  });
+
+  // [x shape (NHWC), filter shape, strides, dilations, pad, workspace budget in bytes]:
+  // channel counts 1 and 5 (NCHW gathers), small budgets so tiles span images and rows, and
+  // the wasm path's input band moves.
+  const CONVS: [number[], number[], [number, number], [number, number], 'same' | 'valid', number][] = [
+    [[2, 9, 11, 5], [3, 2, 5, 10], [2, 1], [1, 1], 'same', 64 * 2 ** 20],
+    [[2, 9, 11, 5], [3, 2, 5, 10], [1, 1], [1, 2], 'same', 64 * 2 ** 20],
+    [[3, 7, 6, 1], [4, 3, 1, 9], [1, 2], [1, 1], 'same', 4 * 12 * 5],
+    [[2, 8, 5, 3], [1, 4, 3, 17], [1, 1], [2, 1], 'valid', 4 * 12 * 7],
+    [[2, 11, 7, 4], [3, 3, 4, 6], [2, 2], [1, 1], 'same', 4 * 36 * 9],
+    [[2, 5, 13, 2], [3, 3, 2, 3], [1, 1], [2, 1], 'same', 4 * 18 * 3],
+  ];
+
+  it.each(CONVS)('runs im2colConv2d like tf.conv2d (NHWC, NCHW): x %j filter %j ' +
+                 'strides %j dilations %j %s, workspace %i bytes',
+                 async (xShape, filterShape, strides, dilations, pad, budget) => {
+    await tf.setBackend('cpu');
+    const defaultBudget = tf.env().get(WORKSPACE_BYTES_FLAG);
+    tf.env().set(CPU_GEMM_FLAG, name);
+    tf.env().set(WORKSPACE_BYTES_FLAG, budget);
+    try {
+      const x = tf.tensor4d(randomValues(xShape.reduce((a, b) => a * b), 8),
+          xShape as [number, number, number, number]);
+      const filter = tf.tensor4d(randomValues(filterShape.reduce((a, b) => a * b), 9),
+          filterShape as [number, number, number, number]);
+      const expected = tf.conv2d(x, filter, strides, pad, 'NHWC', dilations);
+      resetKernelStats();
+      const nhwc = im2colConv2d(x, filter, strides, pad, 'NHWC', dilations);
+      expectArraysNear(await nhwc.data(), await expected.data());
+      // NCHW: against the NHWC reference transposed (tf.conv2d on cpu lacks NCHW).
+      const nchw = im2colConv2d(tf.transpose(x, [0, 3, 1, 2]), filter, strides, pad, 'NCHW',
+          dilations);
+      expectArraysNear(await nchw.data(), await tf.transpose(expected, [0, 3, 1, 2]).data());
+      expect(kernelStats().peakWorkspaceBytes).toBeLessThanOrEqual(budget);
+    } finally {
+      tf.env().set(CPU_GEMM_FLAG, 'auto');
+      tf.env().set(WORKSPACE_BYTES_FLAG, defaultBudget);
+    }
+  });
+});
+
+describe('GEMM selection (IM2COL_CPU_GEMM)', () => {
+  afterEach(() => tf.env().set(CPU_GEMM_FLAG, 'auto'));
+
+  it('Node 20 has WebAssembly SIMD, and auto picks the wasm GEMM', () => {
+    expect(availableCpuGemms()).toEqual(['wasm', 'typescript']);
+    expect(tf.env().get(CPU_GEMM_FLAG)).toBe('auto');
+    expect(cpuGemm().name).toBe('wasm');
+  });
+
+  it('the wasm module stays under the 4 KB that every browser compiles synchronously', () => {
+    expect(Buffer.from(WASM_BASE64, 'base64').length).toBeLessThan(4096);
+  });
+
+  it('typescript and wasm pick themselves', () => {
+    tf.env().set(CPU_GEMM_FLAG, 'typescript');
+    expect(cpuGemm().name).toBe('typescript');
+    tf.env().set(CPU_GEMM_FLAG, 'wasm');
+    expect(cpuGemm().name).toBe('wasm');
+  });
+
+  it('an unknown value is an error naming the flag and the choices', () => {
+    tf.env().set(CPU_GEMM_FLAG, 'gpu');
+    expect(() => cpuGemm()).toThrow(/IM2COL_CPU_GEMM must be 'auto', 'wasm' or 'typescript'/);
+  });
+});
