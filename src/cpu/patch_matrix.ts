@@ -5,27 +5,38 @@
 import {ConvGeometry, patchLength} from '../conv_geometry';
 
 /**
+ * Where the patch of flat row `flatRow` (image * outHeight * outWidth + outRow * outWidth +
+ * outCol) starts: its image and the input row and column of its first tap (negative or past
+ * the edge inside the padding). Shared by im2col and col2im so both walk one geometry.
+ */
+function patchOrigin(g: ConvGeometry, flatRow: number): {image: number, inRow0: number, inCol0: number} {
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const image = Math.floor(flatRow / rowsPerImage);
+  const position = flatRow - image * rowsPerImage;
+  const outRow = Math.floor(position / g.outWidth);
+  const outCol = position - outRow * g.outWidth;
+  return {
+    image,
+    inRow0: outRow * g.strideHeight - g.padInfo.top,
+    inCol0: outCol * g.strideWidth - g.padInfo.left
+  };
+}
+
+/**
  * Fills `patch` with `rows` patch-matrix rows starting at flat row `flatRow0`, where flat
  * row = image * outHeight * outWidth + outRow * outWidth + outCol (tiles may span images).
  */
 export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number, rows: number,
                               patch: Float32Array): void {
-  const {inHeight, inWidth, inChannels, outWidth, filterHeight, filterWidth} = g;
-  const {strideHeight, strideWidth, dilationHeight, dilationWidth} = g;
-  const rowsPerImage = g.outHeight * outWidth;
+  const {inHeight, inWidth, inChannels, filterHeight, filterWidth} = g;
+  const {dilationHeight, dilationWidth} = g;
   const channelsLast = g.dataFormat === 'channelsLast';
   const tapRowLength = filterWidth * inChannels;
   const imageSize = inHeight * inWidth * inChannels;
   const planeSize = inHeight * inWidth;
   let dst = 0;
   for (let r = 0; r < rows; r++) {
-    const flatRow = flatRow0 + r;
-    const image = Math.floor(flatRow / rowsPerImage);
-    const position = flatRow - image * rowsPerImage;
-    const outRow = Math.floor(position / outWidth);
-    const outCol = position - outRow * outWidth;
-    const inRow0 = outRow * strideHeight - g.padInfo.top;
-    const inCol0 = outCol * strideWidth - g.padInfo.left;
+    const {image, inRow0, inCol0} = patchOrigin(g, flatRow0 + r);
     // The taps kw in [kwFirst, kwEnd) read inside the image; the others read padding.
     const kwFirst = inCol0 >= 0 ? 0 : Math.min(filterWidth, Math.ceil(-inCol0 / dilationWidth));
     const kwEnd = Math.max(kwFirst,
@@ -81,10 +92,9 @@ export function patchMatrix(x: Float32Array, g: ConvGeometry): Float32Array {
  */
 export function addPatchesToImage(patch: Float32Array, g: ConvGeometry, image: Float32Array):
     void {
-  const {inHeight, inWidth, inChannels, outWidth, filterHeight, filterWidth} = g;
-  const {strideHeight, strideWidth, dilationHeight, dilationWidth} = g;
-  const rowsPerImage = g.outHeight * outWidth;
-  const rows = g.batchSize * rowsPerImage;
+  const {inHeight, inWidth, inChannels, filterHeight, filterWidth} = g;
+  const {dilationHeight, dilationWidth} = g;
+  const rows = g.batchSize * g.outHeight * g.outWidth;
   const channelsLast = g.dataFormat === 'channelsLast';
   const imageSize = inHeight * inWidth * inChannels;
   const planeSize = inHeight * inWidth;
@@ -92,12 +102,7 @@ export function addPatchesToImage(patch: Float32Array, g: ConvGeometry, image: F
   const channelStep = channelsLast ? 1 : planeSize;
   let src = 0;
   for (let flatRow = 0; flatRow < rows; flatRow++) {
-    const b = Math.floor(flatRow / rowsPerImage);
-    const position = flatRow - b * rowsPerImage;
-    const outRow = Math.floor(position / outWidth);
-    const outCol = position - outRow * outWidth;
-    const inRow0 = outRow * strideHeight - g.padInfo.top;
-    const inCol0 = outCol * strideWidth - g.padInfo.left;
+    const {image: b, inRow0, inCol0} = patchOrigin(g, flatRow);
     for (let kh = 0; kh < filterHeight; kh++) {
       const inRow = inRow0 + kh * dilationHeight;
       for (let kw = 0; kw < filterWidth; kw++, src += inChannels) {
