@@ -117,10 +117,10 @@ function checkExplicitPadding(opName: string, pad: unknown[], rank: number, data
 
 /**
  * Checks a 2D convolution's arguments (rank-4 input), throwing an Error that names the
- * argument. Runs before any tensor work.
+ * argument, and returns the convolution's geometry. Runs before any tensor work.
  */
 export function checkConv2dArgs(opName: string, xShape: number[], filterShape: number[],
-                                settings: Conv2dSettings): void {
+                                settings: Conv2dSettings): ConvGeometry {
   const {pad, dataFormat, dimRoundingMode} = settings;
   if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
     fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
@@ -158,19 +158,98 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
         `(${xShape}) with pad ${describe(pad)}: output would be ` +
         `${geometry.outHeight}x${geometry.outWidth}.`);
   }
+  return geometry;
 }
 
 /**
- * Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments).
- * A numeric pad goes in as the equivalent explicit padding: tfjs 4.22 sizes both axes of a
- * numeric pad from the filter height and height stride, wrong for non-square filters/strides.
+ * The geometry an op has just checked, handed to the kernel it runs next, so that a small
+ * convolution computes it once: computeConv2DInfo takes about 0.3 µs, a tenth of a whole
+ * 4x4 convolution. It is keyed by the attrs object the op built for this one call and is
+ * taken once, so no other call can pick it up.
+ */
+let handedOver: {attrs: object, geometry: ConvGeometry} | undefined;
+
+export function handOverGeometry(attrs: object, geometry: ConvGeometry): void {
+  handedOver = {attrs, geometry};
+}
+
+/** The geometry handed over with exactly this attrs object, if any; taking it clears it. */
+export function takeHandedOverGeometry(attrs: object): ConvGeometry | undefined {
+  const taken = handedOver;
+  if (taken === undefined || taken.attrs !== attrs) return undefined;
+  handedOver = undefined;
+  return taken.geometry;
+}
+
+/** Output size along one axis: tfjs's formulas for 'same', 'valid' and explicit pads. */
+function outSize(pad: 'same' | 'valid' | 'explicit', inSize: number, stride: number,
+                 effectiveFilter: number, padTotal: number, rounding?: DimRoundingMode): number {
+  if (pad === 'same') return Math.ceil(inSize / stride);
+  if (pad === 'valid') return Math.ceil((inSize - effectiveFilter + 1) / stride);
+  const size = (inSize - effectiveFilter + padTotal) / stride + 1;
+  return rounding === 'round' ? Math.round(size) : rounding === 'ceil' ? Math.ceil(size) :
+      rounding === 'floor' ? Math.floor(size) : Math.trunc(size);
+}
+
+/** The pad 'same' adds along one axis, split with the odd one after, as tfjs. */
+function samePadding(inSize: number, outSize: number, stride: number, effectiveFilter: number):
+    [number, number] {
+  const total = Math.max(0, (outSize - 1) * stride + effectiveFilter - inSize);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+/**
+ * Shapes, pads and output size of a 2D convolution (rank-4 input, checked arguments), in
+ * tfjs's Conv2DInfo form and with its formulas, except that a numeric pad pads each axis by
+ * itself: tfjs 4.22 sizes both axes of a numeric pad from the filter height and height
+ * stride, wrong for non-square filters/strides. Computed here rather than by
+ * computeConv2DInfo because a small convolution feels its cost (test/geometry.test.ts pins
+ * the two together).
  */
 export function conv2dGeometry(xShape: number[], filterShape: number[],
                                settings: Conv2dSettings): ConvGeometry {
-  const {pad, dataFormat} = settings;
-  const explicitPad: Conv2dPad = typeof pad !== 'number' ? pad : dataFormat === 'NHWC' ?
-      [[0, 0], [pad, pad], [pad, pad], [0, 0]] : [[0, 0], [0, 0], [pad, pad], [pad, pad]];
-  return tfjsConv2dGeometry(xShape, filterShape, {...settings, pad: explicitPad});
+  const {pad, strides, dilations, dimRoundingMode} = settings;
+  const channelsLast = settings.dataFormat === 'NHWC';
+  const [batchSize, d1, d2, d3] = xShape;
+  const [inHeight, inWidth, inChannels] = channelsLast ? [d1, d2, d3] : [d2, d3, d1];
+  const [filterHeight, filterWidth, , outChannels] = filterShape;
+  const strideHeight = typeof strides === 'number' ? strides : strides[0];
+  const strideWidth = typeof strides === 'number' ? strides : strides[1];
+  const dilationHeight = typeof dilations === 'number' ? dilations : dilations[0];
+  const dilationWidth = typeof dilations === 'number' ? dilations : dilations[1];
+  const effectiveFilterHeight = (filterHeight - 1) * dilationHeight + 1;
+  const effectiveFilterWidth = (filterWidth - 1) * dilationWidth + 1;
+
+  const padKind = typeof pad === 'string' ? pad : 'explicit';
+  let heightPad: [number, number] = [0, 0], widthPad: [number, number] = [0, 0];
+  if (typeof pad === 'number') {
+    heightPad = widthPad = [pad, pad];
+  } else if (Array.isArray(pad)) {
+    [heightPad, widthPad] = channelsLast ? [pad[1], pad[2]] : [pad[2], pad[3]];
+  }
+  const outHeight = outSize(padKind, inHeight, strideHeight, effectiveFilterHeight,
+                            heightPad[0] + heightPad[1], dimRoundingMode);
+  const outWidth = outSize(padKind, inWidth, strideWidth, effectiveFilterWidth,
+                           widthPad[0] + widthPad[1], dimRoundingMode);
+  if (pad === 'same') {
+    heightPad = samePadding(inHeight, outHeight, strideHeight, effectiveFilterHeight);
+    widthPad = samePadding(inWidth, outWidth, strideWidth, effectiveFilterWidth);
+  }
+  const [top, bottom] = heightPad, [left, right] = widthPad;
+  const type = pad === 'same' ? 'SAME' :
+      top === 0 && bottom === 0 && left === 0 && right === 0 ? 'VALID' : 'EXPLICIT';
+  return {
+    batchSize, dataFormat: channelsLast ? 'channelsLast' : 'channelsFirst',
+    inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
+    padInfo: {top, bottom, left, right, type},
+    strideHeight, strideWidth, filterHeight, filterWidth,
+    effectiveFilterHeight, effectiveFilterWidth, dilationHeight, dilationWidth,
+    inShape: xShape as [number, number, number, number],
+    outShape: channelsLast ? [batchSize, outHeight, outWidth, outChannels] :
+                             [batchSize, outChannels, outHeight, outWidth],
+    filterShape: filterShape as [number, number, number, number]
+  };
 }
 
 /**
@@ -189,10 +268,10 @@ export function tfjsConv2dGeometry(xShape: number[], filterShape: number[],
 
 /**
  * Checks a 1D convolution's arguments (rank-3 input: [batch, width, inChannels] for NWC,
- * [batch, inChannels, width] for NCW).
+ * [batch, inChannels, width] for NCW) and returns the geometry of its 2D equivalent.
  */
 export function checkConv1dArgs(opName: string, xShape: number[], filterShape: number[],
-                                settings: Conv1dSettings): void {
+                                settings: Conv1dSettings): ConvGeometry {
   const {pad, dataFormat} = settings;
   if (dataFormat !== 'NWC' && dataFormat !== 'NCW') {
     fail(opName, `argument 'dataFormat' must be 'NWC' or 'NCW', but got ${describe(dataFormat)}.`);
@@ -215,7 +294,7 @@ export function checkConv1dArgs(opName: string, xShape: number[], filterShape: n
         `explicit padding, but got ${describe(pad)}.`);
   }
   const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(xShape, filterShape, settings);
-  checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d);
+  return checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d);
 }
 
 /**
@@ -252,6 +331,13 @@ export function conv1dAs2d(xShape: number[], filterShape: number[], settings: Co
       dimRoundingMode
     }
   };
+}
+
+/** The geometry of a 1D convolution's 2D equivalent (checked arguments). */
+export function conv1dGeometry(xShape: number[], filterShape: number[],
+                               settings: Conv1dSettings): ConvGeometry {
+  const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(xShape, filterShape, settings);
+  return conv2dGeometry(x4dShape, filter4dShape, settings2d);
 }
 
 /** Columns of the patch matrix: one per filter tap (kh, kw, c). */

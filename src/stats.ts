@@ -10,20 +10,28 @@ export interface KernelStats {
   peakWorkspaceBytes: number;
 }
 
-let stats: KernelStats = {calls: {}, peakWorkspaceBytes: 0};
+/** Calls per backend per kernel: nested maps, so counting builds no string. */
+let calls = new Map<string, Map<string, number>>();
+let peakWorkspaceBytes = 0;
 
 export function countKernelCall(kernelName: string, backendName: string, workspaceBytes: number):
     void {
-  const key = `${kernelName}/${backendName}`;
-  stats.calls[key] = (stats.calls[key] ?? 0) + 1;
-  stats.peakWorkspaceBytes = Math.max(stats.peakWorkspaceBytes, workspaceBytes);
+  let perBackend = calls.get(kernelName);
+  if (perBackend === undefined) calls.set(kernelName, perBackend = new Map());
+  perBackend.set(backendName, (perBackend.get(backendName) ?? 0) + 1);
+  if (workspaceBytes > peakWorkspaceBytes) peakWorkspaceBytes = workspaceBytes;
 }
 
 /** A snapshot of the counters. */
 export function kernelStats(): KernelStats {
-  return {calls: {...stats.calls}, peakWorkspaceBytes: stats.peakWorkspaceBytes};
+  const snapshot: Record<string, number> = {};
+  for (const [kernelName, perBackend] of calls) {
+    for (const [backendName, count] of perBackend) snapshot[`${kernelName}/${backendName}`] = count;
+  }
+  return {calls: snapshot, peakWorkspaceBytes};
 }
 
 export function resetKernelStats(): void {
-  stats = {calls: {}, peakWorkspaceBytes: 0};
+  calls = new Map();
+  peakWorkspaceBytes = 0;
 }

@@ -1,5 +1,5 @@
 import {customGrad, engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkFusedConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, conv2dGeometry, Conv2dSettings, DimRoundingMode, FusedActivation} from '../conv_geometry';
+import {checkConv2dArgs, checkFusedConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, FusedActivation, handOverGeometry} from '../conv_geometry';
 import {fusedConv2dBackprop} from '../gradients/fused_conv2d_backprop';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
@@ -43,8 +43,8 @@ function fusedIm2colConv2d_<T extends Tensor3D | Tensor4D>(args: FusedIm2colConv
       '[batch, inChannels, height, width]' : '[batch, height, width, inChannels]');
   const x4dShape = $x.rank === 3 ? [1, ...$x.shape] : $x.shape;
   const settings: Conv2dSettings = {strides, pad, dataFormat, dilations, dimRoundingMode};
-  checkConv2dArgs(opName, x4dShape, $filter.shape, settings);
-  checkFusedConv2dArgs(opName, conv2dGeometry(x4dShape, $filter.shape, settings),
+  const geometry = checkConv2dArgs(opName, x4dShape, $filter.shape, settings);
+  checkFusedConv2dArgs(opName, geometry,
                        {activation, biasShape: $bias?.shape, alphaShape: $alpha?.shape,
                         leakyreluAlpha});
   checkKernelAvailable(opName, FusedIm2colConv2D);
@@ -64,6 +64,7 @@ function fusedIm2colConv2d_<T extends Tensor3D | Tensor4D>(args: FusedIm2colConv
     const kernelInputs: Record<string, Tensor> = {x, filter};
     if (bias) kernelInputs.bias = bias;
     if (alpha) kernelInputs.preluActivationWeights = alpha;
+    handOverGeometry(attrs, geometry);
     const y = engine().runKernel(FusedIm2colConv2D, kernelInputs,
                                  attrs as unknown as {}) as Tensor4D;
     save([x, filter, y, ...(bias ? [bias] : []), ...(alpha ? [alpha] : [])]);

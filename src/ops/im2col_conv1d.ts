@@ -1,5 +1,5 @@
 import {engine, op, reshape, Tensor, Tensor2D, Tensor3D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv1dArgs, checkRank, Conv1dDataFormat, Conv1dPad, Conv1dSettings, DimRoundingMode} from '../conv_geometry';
+import {checkConv1dArgs, checkRank, Conv1dDataFormat, Conv1dPad, Conv1dSettings, DimRoundingMode, handOverGeometry} from '../conv_geometry';
 import {Im2colConv1D} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
 
@@ -23,10 +23,11 @@ function im2colConv1d_<T extends Tensor2D | Tensor3D>(
       '[batch, inChannels, width]' : '[batch, width, inChannels]');
   const x3dShape = $x.rank === 2 ? [1, ...$x.shape] : $x.shape;
   const settings: Conv1dSettings = {stride, pad, dataFormat, dilation, dimRoundingMode};
-  checkConv1dArgs(opName, x3dShape, $filter.shape, settings);
+  const geometry = checkConv1dArgs(opName, x3dShape, $filter.shape, settings);
   checkKernelAvailable(opName, Im2colConv1D);
 
   const x3d = $x.rank === 2 ? reshape($x, x3dShape as number[] as [number]) : $x;
+  handOverGeometry(settings, geometry);
   const result = engine().runKernel(Im2colConv1D, {x: x3d, filter: $filter},
       settings as unknown as Record<string, unknown> as never) as Tensor;
   return ($x.rank === 2 ? reshape(result, result.shape.slice(1) as [number]) : result) as unknown as T;

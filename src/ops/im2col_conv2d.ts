@@ -1,5 +1,5 @@
 import {engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode} from '../conv_geometry';
+import {checkConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, handOverGeometry} from '../conv_geometry';
 import {Im2colConv2D} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
 
@@ -29,10 +29,11 @@ function im2colConv2d_<T extends Tensor3D | Tensor4D>(
       '[batch, inChannels, height, width]' : '[batch, height, width, inChannels]');
   const x4dShape = $x.rank === 3 ? [1, ...$x.shape] : $x.shape;
   const settings: Conv2dSettings = {strides, pad, dataFormat, dilations, dimRoundingMode};
-  checkConv2dArgs(opName, x4dShape, $filter.shape, settings);
+  const geometry = checkConv2dArgs(opName, x4dShape, $filter.shape, settings);
   checkKernelAvailable(opName, Im2colConv2D);
 
   const x4d = $x.rank === 3 ? reshape($x, x4dShape as number[] as [number]) : $x;
+  handOverGeometry(settings, geometry);
   const result = engine().runKernel(Im2colConv2D, {x: x4d, filter: $filter},
       settings as unknown as Record<string, unknown> as never) as Tensor;
   return ($x.rank === 3 ? reshape(result, result.shape.slice(1) as [number]) : result) as unknown as T;

@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {conv1dAs2d, conv2dGeometry} from '../../conv_geometry';
+import {conv1dGeometry, takeHandedOverGeometry} from '../../conv_geometry';
 import {Im2colConv1D, Im2colConv1DAttrs, Im2colConv1DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {convolveIm2col} from '../conv_im2col';
@@ -10,8 +10,7 @@ export function im2colConv1D(args: {
   inputs: Im2colConv1DInputs, backend: MathBackendCPU, attrs: Im2colConv1DAttrs
 }): TensorInfo {
   const {inputs: {x, filter}, backend, attrs} = args;
-  const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(x.shape, filter.shape, attrs);
-  const geometry = conv2dGeometry(x4dShape, filter4dShape, settings2d);
+  const geometry = takeHandedOverGeometry(attrs) ?? conv1dGeometry(x.shape, filter.shape, attrs);
   const {out, workspaceBytes} = convolveIm2col(
       backend.data.get(x.dataId).values as Float32Array,
       backend.data.get(filter.dataId).values as Float32Array, geometry);

@@ -1,7 +1,7 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {getKernel} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {conv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf} from '../../conv_geometry';
+import {conv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf, takeHandedOverGeometry} from '../../conv_geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs, FusedIm2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';
@@ -20,7 +20,7 @@ export function webglFusedConv2dKernel(
   }): TensorInfo => {
     const {inputs: {x, filter, bias, preluActivationWeights}, backend, attrs} = args;
     checkWebGL2(kernelName);
-    const geometry = geometryOf(x.shape, filter.shape, attrs);
+    const geometry = takeHandedOverGeometry(attrs) ?? geometryOf(x.shape, filter.shape, attrs);
     const activation = (attrs.activation ?? 'linear') as FusedActivation;
     const intermediates: TensorInfo[] = [];
     // The shader broadcasts operands against the output from the right; a 1-D NCHW operand

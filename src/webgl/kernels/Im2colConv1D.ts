@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {conv1dAs2d, conv2dGeometry} from '../../conv_geometry';
+import {conv1dAs2d, conv2dGeometry, takeHandedOverGeometry} from '../../conv_geometry';
 import {Im2colConv1D, Im2colConv1DAttrs, Im2colConv1DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';
@@ -15,7 +15,8 @@ export function im2colConv1D(args: {
   const {inputs: {x, filter}, backend, attrs} = args;
   checkWebGL2(Im2colConv1D);
   const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(x.shape, filter.shape, attrs);
-  const geometry = conv2dGeometry(x4dShape, filter4dShape, settings2d);
+  const geometry = takeHandedOverGeometry(attrs) ??
+      conv2dGeometry(x4dShape, filter4dShape, settings2d);
   const {out, workspaceBytes} = runIm2colConv(
       backend, {...x, shape: x4dShape}, {...filter, shape: filter4dShape}, geometry, {}, 3);
   countKernelCall(Im2colConv1D, 'webgl', workspaceBytes);
