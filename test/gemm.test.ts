@@ -1,10 +1,11 @@
 /**
  * The CPU GEMM paths (WebAssembly SIMD and TypeScript) against a naive triple loop, on sizes
- * that do not fit the blocking, and the IM2COL_CPU_GEMM selection.
+ * that do not fit the blocking, Inf and NaN in the filter as tf.conv2d treats them, and the
+ * IM2COL_CPU_GEMM selection.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {CPU_GEMM_FLAG, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
+import {CPU_GEMM_FLAG, fusedIm2colConv2d, im2colConv1d, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
 import {availableCpuGemms, cpuGemm, Gemm} from '../src/cpu/gemm';
 import {WASM_BASE64} from '../src/cpu/gemm/wasm/gemm_wat.generated';
 
@@ -180,6 +181,89 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
       tf.env().set(CPU_GEMM_FLAG, 'auto');
       tf.env().set(WORKSPACE_BYTES_FLAG, defaultBudget);
     }
+  });
+});
+
+/** Same shape, NaN where `expected` is NaN, the same infinities, other values within 1e-4. */
+function expectSameNonFinite(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i], a = actual[i];
+    if (!Number.isFinite(e) || !Number.isFinite(a)) {
+      if (!Object.is(a, e)) throw new Error(`entry ${i} is ${a}, expected ${e}`);
+    } else if (!(Math.abs(a - e) <= 1e-4 * Math.max(1, Math.abs(e)))) {
+      throw new Error(`entry ${i} is ${a}, expected ${e}`);
+    }
+  }
+}
+
+// tf.conv2d's cpu kernel skips the taps over the padding, so Inf/NaN weights facing it add
+// nothing there; the GEMM sees 0 · Inf. Both GEMM paths must give tfjs's results.
+describe.each(availableCpuGemms())('%s GEMM, Inf and NaN in the filter', name => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    tf.env().set(CPU_GEMM_FLAG, name);
+  });
+  afterAll(() => tf.env().set(CPU_GEMM_FLAG, 'auto'));
+
+  /** A filter of `shape` with Inf, -Inf and NaN at a few taps (some at edge columns). */
+  function nonFiniteFilter(shape: number[], seed: number): tf.Tensor4D {
+    const values = randomValues(shape.reduce((a, b) => a * b), seed);
+    values[0] = Infinity;
+    values[Math.floor(values.length / 2)] = NaN;
+    values[values.length - 1] = -Infinity;
+    return tf.tensor4d(values, shape as [number, number, number, number]);
+  }
+
+  // [x shape (NHWC), filter shape, strides, dilations, pad, workspace budget in bytes]
+  const CASES: [number[], number[], [number, number], [number, number],
+                'same' | 'valid' | number, number][] = [
+    [[1, 5, 5, 2], [3, 3, 2, 3], [1, 1], [1, 1], 'same', 64 * 2 ** 20],
+    [[2, 6, 7, 3], [3, 2, 3, 10], [2, 1], [1, 1], 'same', 4 * 18 * 5],
+    [[1, 6, 7, 2], [2, 3, 2, 5], [1, 1], [1, 2], 'same', 64 * 2 ** 20],
+    [[1, 7, 6, 1], [2, 3, 1, 17], [1, 1], [2, 1], 2, 64 * 2 ** 20],
+    [[1, 6, 6, 2], [3, 3, 2, 8], [1, 1], [1, 1], 'valid', 64 * 2 ** 20],
+  ];
+
+  it.each(CASES)('x %j filter %j strides %j dilations %j pad %j, workspace %i bytes',
+                 async (xShape, filterShape, strides, dilations, pad, budget) => {
+    const defaultBudget = tf.env().get(WORKSPACE_BYTES_FLAG);
+    tf.env().set(WORKSPACE_BYTES_FLAG, budget);
+    try {
+      const x = tf.tensor4d(randomValues(xShape.reduce((a, b) => a * b), 11),
+                            xShape as [number, number, number, number]);
+      const filter = nonFiniteFilter(filterShape, 12);
+      // A numeric pad as its explicit form, where tf.conv2d sizes it right (README).
+      const tfPad = typeof pad === 'number' ?
+          [[0, 0], [pad, pad], [pad, pad], [0, 0]] as tf.backend_util.ExplicitPadding : pad;
+      const expected = tf.conv2d(x, filter, strides, tfPad, 'NHWC', dilations);
+      const nhwc = im2colConv2d(x, filter, strides, pad, 'NHWC', dilations);
+      expectSameNonFinite(await nhwc.data(), await expected.data());
+      const nchw = im2colConv2d(tf.transpose(x, [0, 3, 1, 2]), filter, strides, pad, 'NCHW',
+                                dilations);
+      expectSameNonFinite(await nchw.data(), await tf.transpose(expected, [0, 3, 1, 2]).data());
+      tf.dispose([x, filter, expected, nhwc, nchw]);
+    } finally {
+      tf.env().set(WORKSPACE_BYTES_FLAG, defaultBudget);
+    }
+  });
+
+  it('in a conv1d and a fused conv2d with bias and relu', async () => {
+    const x = tf.tensor3d(randomValues(2 * 9 * 3, 13), [2, 9, 3]);
+    const filter = tf.reshape(nonFiniteFilter([1, 3, 3, 4], 14), [3, 3, 4]) as tf.Tensor3D;
+    const expected = tf.conv1d(x, filter, 1, 'same');
+    const actual = im2colConv1d(x, filter, 1, 'same');
+    expectSameNonFinite(await actual.data(), await expected.data());
+
+    const x4 = tf.tensor4d(randomValues(5 * 5 * 2, 15), [1, 5, 5, 2]);
+    const filter4 = nonFiniteFilter([3, 3, 2, 3], 16);
+    const bias = tf.tensor1d([0.5, -1, 2]);
+    const fusedExpected = tf.fused.conv2d({x: x4, filter: filter4, strides: 1, pad: 'same',
+                                           bias, activation: 'relu'});
+    const fusedActual = fusedIm2colConv2d({x: x4, filter: filter4, strides: 1, pad: 'same',
+                                           bias, activation: 'relu'});
+    expectSameNonFinite(await fusedActual.data(), await fusedExpected.data());
+    tf.dispose([x, filter, expected, actual, x4, filter4, bias, fusedExpected, fusedActual]);
   });
 });
 

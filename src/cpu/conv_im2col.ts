@@ -6,6 +6,7 @@ import {util} from '@tensorflow/tfjs-core';
 import {workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength, patchRowsPerTile} from '../conv_geometry';
 import {cpuGemm} from './gemm';
+import {resumWindowsOverPadding} from './padded_taps';
 
 /**
  * Work applied to a tile's outputs right after its GEMM, while they are still in cache
@@ -39,12 +40,16 @@ export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeo
     const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
     const rows = Math.min(tileRows, limit - row0);
     session.fillPatchRows(row0, rows);
-    if (channelsLast) {
-      session.multiply(rows, out, row0 * outChannels, outChannels, 1);
-    } else {
+    let offset = row0 * outChannels, rowStride = outChannels, colStride = 1;
+    if (!channelsLast) {
       const image = Math.floor(row0 / rowsPerImage);
-      const offset = image * outChannels * rowsPerImage + (row0 - image * rowsPerImage);
-      session.multiply(rows, out, offset, 1, rowsPerImage);
+      offset = image * outChannels * rowsPerImage + (row0 - image * rowsPerImage);
+      rowStride = 1;
+      colStride = rowsPerImage;
+    }
+    session.multiply(rows, out, offset, rowStride, colStride);
+    if (session.filterHasNonFinite) {
+      resumWindowsOverPadding(session.a, filter, g, row0, rows, out, offset, rowStride, colStride);
     }
     epilogue?.(out, row0, rows);
     row0 += rows;

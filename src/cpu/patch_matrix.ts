@@ -7,9 +7,10 @@ import {ConvGeometry, patchLength} from '../conv_geometry';
 /**
  * Where the patch of flat row `flatRow` (image * outHeight * outWidth + outRow * outWidth +
  * outCol) starts: its image and the input row and column of its first tap (negative or past
- * the edge inside the padding). Shared by im2col and col2im so both walk one geometry.
+ * the edge inside the padding). Shared by im2col, col2im and the padded-tap sums, so all
+ * walk one geometry.
  */
-function patchOrigin(g: ConvGeometry, flatRow: number): {image: number, inRow0: number, inCol0: number} {
+export function patchOrigin(g: ConvGeometry, flatRow: number): {image: number, inRow0: number, inCol0: number} {
   const rowsPerImage = g.outHeight * g.outWidth;
   const image = Math.floor(flatRow / rowsPerImage);
   const position = flatRow - image * rowsPerImage;

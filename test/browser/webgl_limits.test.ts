@@ -288,6 +288,38 @@ describe('webgl limits, leaks and errors', () => {
     expect(got.restored).toBe(true);
     expect(got.callsAfterRestore).toBe(0);
   }, 300000);
+
+  it('Inf and NaN in the filter next to padding give tf.conv2d\'s webgl results', async () => {
+    // tfjs's webgl conv2d multiplies the padding's zeros too (its im2col path), so 0 · Inf
+    // is NaN in both; away from the padding, and in 1x1 convs, values agree.
+    const got = await page.run(async ({tf, lib}) => {
+      const results = [];
+      for (const [xShape, filterShape, pad] of [
+        [[1, 5, 6, 2], [3, 3, 2, 3], 'same'], [[2, 4, 4, 3], [2, 3, 3, 5], 'valid'],
+        [[1, 3, 3, 4], [1, 1, 4, 6], 'same']] as [number[], number[], 'same' | 'valid'][]) {
+        const x = tf.randomUniform(xShape, -1, 1, 'float32', 3) as tfc.Tensor4D;
+        const values = tf.randomUniform(filterShape, -1, 1, 'float32', 4).dataSync() as Float32Array;
+        values[0] = Infinity;
+        values[Math.floor(values.length / 2)] = NaN;
+        values[values.length - 1] = -Infinity;
+        const filter = tf.tensor(values, filterShape) as tfc.Tensor4D;
+        const expected = tf.conv2d(x, filter, 1, pad);
+        const actual = lib.im2colConv2d(x, filter, 1, pad);
+        const e = Array.from(expected.dataSync()), a = Array.from(actual.dataSync());
+        results.push({
+          nonFinite: e.filter(v => !Number.isFinite(v)).length,
+          mismatches: e.filter((v, i) => Number.isFinite(v) || Number.isFinite(a[i]) ?
+              !(Math.abs(v - a[i]) <= 1e-4 * Math.max(1, Math.abs(v))) : !Object.is(v, a[i])).length,
+        });
+        tf.dispose([x, filter, expected, actual]);
+      }
+      return results;
+    });
+    for (const result of got) {
+      expect(result.nonFinite).toBeGreaterThan(0);
+      expect(result.mismatches).toBe(0);
+    }
+  }, 300000);
 });
 
 describe('half-float textures (WEBGL_FORCE_F16_TEXTURES)', () => {

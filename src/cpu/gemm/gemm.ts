@@ -27,6 +27,8 @@ export interface Gemm {
 export interface GemmSession {
   /** Scratch for A: room for `maxRows` rows of k floats. Valid until the next `begin`. */
   readonly a: Float32Array;
+  /** Whether B holds an Inf or a NaN (found while packing it). */
+  readonly filterHasNonFinite: boolean;
   /** Writes `rows` patch rows of the input (flat rows from `flatRow0`) into `a`. */
   fillPatchRows(flatRow0: number, rows: number): void;
   /** Computes rows [0, m) of A · B into `out` at `outOffset` with the given strides. */

@@ -21,12 +21,14 @@ interface PanelledFilter {
   /** For each KC block: for each NR-wide panel: for each depth: NR values (zero-padded). */
   readonly panels: Float32Array;
   readonly panelCount: number;
+  /** Whether the filter holds an Inf or a NaN. */
+  readonly hasNonFinite: boolean;
 }
 
 function packFilter(filter: Float32Array, k: number, n: number): PanelledFilter {
   const panelCount = Math.ceil(n / NR);
   const panels = new Float32Array(k * panelCount * NR);
-  let dst = 0;
+  let dst = 0, nonFiniteSum = 0;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const depth = Math.min(KC, k - k0);
     for (let panel = 0; panel < panelCount; panel++) {
@@ -34,12 +36,16 @@ function packFilter(filter: Float32Array, k: number, n: number): PanelledFilter 
       const cols = Math.min(NR, n - col0);
       for (let p = 0; p < depth; p++) {
         const src = (k0 + p) * n + col0;
-        for (let j = 0; j < cols; j++) panels[dst + j] = filter[src + j];
+        for (let j = 0; j < cols; j++) {
+          const value = filter[src + j];
+          panels[dst + j] = value;
+          nonFiniteSum += value - value;  // 0 for finite values, NaN otherwise
+        }
         dst += NR;
       }
     }
   }
-  return {k, n, panels, panelCount};
+  return {k, n, panels, panelCount, hasNonFinite: nonFiniteSum !== 0};
 }
 
 /** Copies rows [row0, row0+rows) × depth [k0, k0+depth) of A into MR-tall panels. */
@@ -120,6 +126,7 @@ function begin(filter: Float32Array, k: number, n: number, maxRows: number,
   const a = new Float32Array(maxRows * k);
   return {
     a,
+    filterHasNonFinite: packed.hasNonFinite,
     fillPatchRows: (flatRow0: number, rows: number) =>
         fillPatchRows(input!.x, input!.geometry, flatRow0, rows, a),
     multiply: (m, out, outOffset, rs, cs) =>

@@ -15,8 +15,8 @@ interface GemmExports {
   memory: WebAssembly.Memory;
   MR: WebAssembly.Global;
   NR: WebAssembly.Global;
-  KC: WebAssembly.Global;
   gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  packB(src: number, dst: number, k: number, n: number, width: number): number;
   im2col(x: number, dst: number, rows: number, image: number, outRow: number, outCol: number,
          imageStep: number, rowStep: number, colStep: number, channelStep: number,
          inHeight: number, inWidth: number, inChannels: number, outHeight: number,
@@ -57,10 +57,9 @@ export function wasmSimdSupported(): boolean {
 
 interface GemmInstance {
   exports: GemmExports;
-  /** Micro-kernel rows and columns and the depth of a B block (the module's constants). */
+  /** Micro-kernel rows and columns (the module's constants). */
   MR: number;
   NR: number;
-  KC: number;
   /** A view of the whole memory, renewed when it grows (growing detaches the old one). */
   heap: Float32Array;
 }
@@ -80,7 +79,6 @@ function instantiate(): GemmInstance {
     exports,
     MR: exports.MR.value,
     NR: exports.NR.value,
-    KC: exports.KC.value,
     heap: new Float32Array(exports.memory.buffer)
   };
 }
@@ -115,6 +113,7 @@ class WasmGemmSession implements GemmSession {
   private readonly bandAt: number;
   private readonly aAt: number;
   private readonly cAt: number;
+  readonly filterHasNonFinite: boolean;
   /** The input rows [bandFirst, bandEnd) of image bandImage are in the band. */
   private bandImage = -1;
   private bandFirst = 0;
@@ -126,30 +125,18 @@ class WasmGemmSession implements GemmSession {
     const {MR, NR} = shared ?? (shared = instantiate());
     const width = this.width = roundUp(n, NR);
     const tileRows = roundUp(maxRows, MR);
-    // Layout: [packed B: k×width][input band][A: tileRows×k][C: tileRows×width].
+    // Layout: [packed B: k×width][input band][A: tileRows×k][C: tileRows×width]; while B is
+    // packed, the filter as given is staged after it, where the band and tiles go later.
     this.MR = MR;
     this.bandAt = k * width;
     this.aAt = this.bandAt + (input === undefined ? 0 : bandLength(input.geometry, maxRows));
     this.cAt = this.aAt + tileRows * k;
-    const {exports, heap, KC} = gemmInstance(this.cAt + tileRows * width);
+    const {exports, heap} = gemmInstance(Math.max(this.cAt + tileRows * width,
+                                                  this.bandAt + k * n));
     this.exports = exports;
     this.heap = heap;
-
-    // B in KC-deep blocks; in each block, NR-wide panels of depth × NR floats, zero-padded.
-    let dst = 0;
-    for (let k0 = 0; k0 < k; k0 += KC) {
-      const depth = Math.min(KC, k - k0);
-      for (let col0 = 0; col0 < width; col0 += NR) {
-        const cols = Math.max(0, Math.min(NR, n - col0));
-        for (let p = 0; p < depth; p++) {
-          const src = (k0 + p) * n + col0;
-          let j = 0;
-          for (; j < cols; j++) heap[dst + j] = filter[src + j];
-          for (; j < NR; j++) heap[dst + j] = 0;
-          dst += NR;
-        }
-      }
-    }
+    heap.set(filter, this.bandAt);
+    this.filterHasNonFinite = exports.packB(4 * this.bandAt, 0, k, n, width) !== 0;
   }
 
   get a(): Float32Array {

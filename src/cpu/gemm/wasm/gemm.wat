@@ -1,7 +1,7 @@
 ;; The WebAssembly SIMD GEMM of the CPU kernels: C[m×n] = A[m×k] · B[k×n], f32.
 ;;
 ;; BLIS/XNNPACK structure. A (a tile of the patch matrix) stays row-major as im2col wrote
-;; it, k floats a row; B (the filter) is packed by the host into KC-deep blocks of
+;; it, k floats a row; B (the filter) is packed (packB, below) into KC-deep blocks of
 ;; NR-wide column panels, zero-padded to a multiple of NR columns; C is row-major with
 ;; that padded width. The macro-kernel walks KC-deep slices (a B panel of KC×NR floats,
 ;; 8 KiB, stays in L1; the A slice of the tile stays in L2), and a 4×8 micro-kernel keeps
@@ -104,6 +104,60 @@
         (br_if $panels (i32.lt_u (local.get $col) (local.get $n))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
       (br_if $slices (i32.lt_u (local.get $k0) (local.get $k)))))
+
+  ;; Packs B (k×n floats, row-major at $src) to $dst: KC-deep blocks of NR-wide panels,
+  ;; zero-padded to $width columns (a multiple of NR). Returns 1 when B holds an Inf or a NaN
+  ;; (v - v is 0 for finite v and NaN otherwise; the sum of those stays NaN).
+  (func (export "packB") (param $src i32) (param $dst i32) (param $k i32) (param $n i32)
+                         (param $width i32) (result i32)
+    (local $k0 i32) (local $depth i32) (local $col i32) (local $cols i32) (local $p i32)
+    (local $from i32) (local $j i32) (local $v0 v128) (local $v1 v128) (local $sums v128)
+    (local $value f32) (local $sum f32)
+    (loop $slices
+      (local.set $depth (select (global.get $KC) (i32.sub (local.get $k) (local.get $k0))
+          (i32.lt_u (global.get $KC) (i32.sub (local.get $k) (local.get $k0)))))
+      (local.set $col (i32.const 0))
+      (loop $panels
+        ;; Columns of B in this panel: NR, fewer at the right edge, none past it.
+        (local.set $cols (i32.sub (local.get $n) (local.get $col)))
+        (if (i32.lt_s (local.get $cols) (i32.const 0)) (then (local.set $cols (i32.const 0))))
+        (local.set $from (i32.add (local.get $src) (i32.shl (i32.add
+            (i32.mul (local.get $k0) (local.get $n)) (local.get $col)) (i32.const 2))))
+        (local.set $p (i32.const 0))
+        (loop $depthSteps
+          (if (i32.ge_u (local.get $cols) (i32.const 8))
+            (then
+              (local.set $v0 (v128.load (local.get $from)))
+              (local.set $v1 (v128.load offset=16 (local.get $from)))
+              (v128.store (local.get $dst) (local.get $v0))
+              (v128.store offset=16 (local.get $dst) (local.get $v1))
+              (local.set $sums (f32x4.add (local.get $sums) (f32x4.add
+                  (f32x4.sub (local.get $v0) (local.get $v0))
+                  (f32x4.sub (local.get $v1) (local.get $v1))))))
+            (else
+              (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))
+              (v128.store offset=16 (local.get $dst) (v128.const i32x4 0 0 0 0))
+              (local.set $j (i32.const 0))
+              (block $edgeDone (loop $edge
+                (br_if $edgeDone (i32.ge_u (local.get $j) (local.get $cols)))
+                (local.set $value (f32.load (i32.add (local.get $from)
+                                                     (i32.shl (local.get $j) (i32.const 2)))))
+                (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
+                           (local.get $value))
+                (local.set $sum (f32.add (local.get $sum)
+                                         (f32.sub (local.get $value) (local.get $value))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $edge)))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+          (local.set $from (i32.add (local.get $from) (i32.shl (local.get $n) (i32.const 2))))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br_if $depthSteps (i32.lt_u (local.get $p) (local.get $depth))))
+        (local.set $col (i32.add (local.get $col) (i32.const 8)))
+        (br_if $panels (i32.lt_u (local.get $col) (local.get $width))))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
+      (br_if $slices (i32.lt_u (local.get $k0) (local.get $k))))
+    (i32.or (v128.any_true (f32x4.ne (local.get $sums) (local.get $sums)))
+            (f32.ne (local.get $sum) (local.get $sum))))
 
   ;; Copies `bytes` (a multiple of 4) from `src` to `dst`: short patch runs copy faster in
   ;; 16-byte vectors here than through memory.copy's call out of the module.
