@@ -1,7 +1,7 @@
 // Assembles the WebAssembly kernels (src/**/*.wat) with wabt's wat2wasm and writes each as a
 // TypeScript module of base64 bytes beside its source (`gemm.wat` -> `gemm_wat.generated.ts`),
 // so the package embeds them and fetches nothing at run time. The generated files are
-// git-ignored; `npm run build` (and so `npm test`) and `npm run bench` run this first.
+// git-ignored; `npm run build` (and so `npm test`), `npm run bench` and jest run this first.
 // Usage: node scripts/build_wasm.js
 const fs = require('fs');
 const path = require('path');
@@ -26,7 +26,12 @@ async function main() {
   }
 }
 
-main().catch(error => {
-  console.error(error);
-  process.exit(1);
-});
+// Also jest's globalSetup, so any jest run (one file included) has the generated modules.
+module.exports = main;
+
+if (require.main === module) {
+  main().catch(error => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -3,9 +3,16 @@
  * `exports`, with `require` and with `import`, and computes Example 1 of the article.
  */
 import {execFileSync} from 'child_process';
+import {existsSync} from 'fs';
 import * as path from 'path';
 
 const root = path.join(__dirname, '..');
+
+beforeAll(() => {
+  if (!existsSync(path.join(root, 'dist', 'index.cjs'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (`npm test` does).');
+  }
+});
 const body = (load: string) => `
   ${load}
   tf.env().set('IS_TEST', true);
