@@ -292,11 +292,12 @@ describe('webgl limits, leaks and errors', () => {
   it('Inf and NaN in the filter next to padding give tf.conv2d\'s webgl results', async () => {
     // tfjs's webgl conv2d multiplies the padding's zeros too (its im2col path), so 0 · Inf
     // is NaN in both; away from the padding, and in 1x1 convs, values agree.
+    type Shape4 = [number, number, number, number];
     const got = await page.run(async ({tf, lib}) => {
       const results = [];
       for (const [xShape, filterShape, pad] of [
         [[1, 5, 6, 2], [3, 3, 2, 3], 'same'], [[2, 4, 4, 3], [2, 3, 3, 5], 'valid'],
-        [[1, 3, 3, 4], [1, 1, 4, 6], 'same']] as [number[], number[], 'same' | 'valid'][]) {
+        [[1, 3, 3, 4], [1, 1, 4, 6], 'same']] as [Shape4, Shape4, 'same' | 'valid'][]) {
         const x = tf.randomUniform(xShape, -1, 1, 'float32', 3) as tfc.Tensor4D;
         const values = tf.randomUniform(filterShape, -1, 1, 'float32', 4).dataSync() as Float32Array;
         values[0] = Infinity;

@@ -25,9 +25,23 @@ interface PanelledFilter {
   readonly hasNonFinite: boolean;
 }
 
-function packFilter(filter: Float32Array, k: number, n: number): PanelledFilter {
+/** Floats of scratch kept between calls, as the wasm GEMM keeps its memory. */
+const RETAINED_FLOATS = 16 * 2 ** 20;
+let retained = new Float32Array(0);
+
+/**
+ * Scratch of at least `length` floats, valid until the next call: small calls reuse one
+ * buffer (a fresh typed array costs about as much as a whole 4x4 convolution).
+ */
+function scratch(length: number): Float32Array {
+  if (length > RETAINED_FLOATS) return new Float32Array(length);
+  if (retained.length < length) retained = new Float32Array(Math.min(RETAINED_FLOATS, 2 * length));
+  return retained;
+}
+
+function packFilter(filter: Float32Array, k: number, n: number, panels: Float32Array):
+    PanelledFilter {
   const panelCount = Math.ceil(n / NR);
-  const panels = new Float32Array(k * panelCount * NR);
   let dst = 0, nonFiniteSum = 0;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const depth = Math.min(KC, k - k0);
@@ -36,11 +50,13 @@ function packFilter(filter: Float32Array, k: number, n: number): PanelledFilter 
       const cols = Math.min(NR, n - col0);
       for (let p = 0; p < depth; p++) {
         const src = (k0 + p) * n + col0;
-        for (let j = 0; j < cols; j++) {
+        let j = 0;
+        for (; j < cols; j++) {
           const value = filter[src + j];
           panels[dst + j] = value;
           nonFiniteSum += value - value;  // 0 for finite values, NaN otherwise
         }
+        for (; j < NR; j++) panels[dst + j] = 0;
         dst += NR;
       }
     }
@@ -121,9 +137,14 @@ function multiply(a: Float32Array, m: number, packed: PanelledFilter, packedRows
 
 function begin(filter: Float32Array, k: number, n: number, maxRows: number,
                input?: ConvInput): GemmSession {
-  const packed = packFilter(filter, k, n);
-  const packedRows = new Float32Array(MC * Math.min(KC, k));
-  const a = new Float32Array(maxRows * k);
+  // One scratch buffer: [packed filter | packed rows of A | A].
+  const panelsLength = k * Math.ceil(n / NR) * NR;
+  const packedRowsLength = MC * Math.min(KC, k);
+  const buffer = scratch(panelsLength + packedRowsLength + maxRows * k);
+  const packed = packFilter(filter, k, n, buffer.subarray(0, panelsLength));
+  const packedRows = buffer.subarray(panelsLength, panelsLength + packedRowsLength);
+  const a = buffer.subarray(panelsLength + packedRowsLength,
+                            panelsLength + packedRowsLength + maxRows * k);
   return {
     a,
     filterHasNonFinite: packed.hasNonFinite,
