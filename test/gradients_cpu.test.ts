@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import './helpers/tfjs_gradients';
-import {fusedIm2colConv2d, FusedActivation, im2col, im2colConv1d, im2colConv2d} from '../src';
+import {fusedIm2colConv2d, FusedActivation, im2col, im2colConv1d, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
 import {Conv2dCase, randomConv1dCase, randomConv2dCase, relativeError} from './helpers/conv_cases';
 import {expandFilter, numericalGradient, referenceConv1dOf, referenceConv2dOf, weightedSum} from './helpers/grad_reference';
 import {Random} from './helpers/random';
@@ -93,6 +93,67 @@ describe('im2colConv2d gradients (cpu)', () => {
         }
       });
     }
+  });
+});
+
+describe('tiled gradients (small IM2COL_WORKSPACE_BYTES)', () => {
+  let defaultBudget: number;
+  beforeAll(() => {
+    defaultBudget = tf.env().getNumber(WORKSPACE_BYTES_FLAG);
+  });
+  afterEach(() => tf.env().set(WORKSPACE_BYTES_FLAG, defaultBudget));
+
+  it('match tf.conv2d gradients in bands of rows and groups of images, within the budget', () => {
+    const rng = new Random(9090);
+    let bands = 0, imageGroups = 0, worst = 0;
+    for (let i = 0; i < 60; i++) {
+      const c = randomConv2dCase(rng);
+      const [kh, kw, inC] = c.filterShape;
+      const nhwc = c.dataFormat === 'NHWC';
+      const outShape = tf.tidy(() => ours2d(c, tf.tensor4d(c.x, c.xShape as [number, number, number, number]),
+          tf.tensor4d(c.filter, c.filterShape as [number, number, number, number])).shape);
+      const [outHeight, outWidth] = nhwc ? outShape.slice(1, 3) : outShape.slice(2, 4);
+      const rowBytes = 4 * kh * kw * inC;
+      // A budget of one to three output rows of one image, or of one image when batched.
+      const imageBytes = outHeight * outWidth * rowBytes;
+      const budget = c.xShape[0] > 1 && rng.next() < 0.4 ? imageBytes :
+          rng.int(1, 3) * outWidth * rowBytes;
+      if (budget >= c.xShape[0] * imageBytes) continue;
+      if (budget >= imageBytes) imageGroups++; else bands++;
+      tf.env().set(WORKSPACE_BYTES_FLAG, budget);
+      resetKernelStats();
+      tf.tidy(() => {
+        const x = tf.tensor4d(c.x, c.xShape as [number, number, number, number]);
+        const f = tf.tensor4d(c.filter, c.filterShape as [number, number, number, number]);
+        const r = tf.tensor(rng.values(outShape.reduce((a, b) => a * b, 1)), outShape);
+        const grads = (conv: (x: tf.Tensor, f: tf.Tensor) => tf.Tensor) =>
+            tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(conv(x, f), r)))([x, f]);
+        const [dx, df] = grads((a, b) => ours2d(c, a, b));
+        const [rdx, rdf] = grads((a, b) => referenceConv2dOf(tf, c, a as tf.Tensor4D, b as tf.Tensor4D));
+        const what = `case ${i} budget ${budget} ${describeCase(c)}`;
+        worst = Math.max(worst, expectClose(dx, rdx, `dx ${what}`), expectClose(df, rdf, `dFilter ${what}`));
+      });
+      expect(kernelStats().peakWorkspaceBytes).toBeLessThanOrEqual(budget);
+    }
+    console.log(`tiled conv2d gradients: ${bands} in bands of rows, ${imageGroups} in image ` +
+                `groups, worst relative error ${worst.toExponential(2)}`);
+    expect(bands).toBeGreaterThan(15);
+    expect(imageGroups).toBeGreaterThan(3);
+  });
+
+  it('leak nothing, and no patch matrix made is larger than the budget', () => {
+    const x = tf.randomNormal([2, 24, 20, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const f = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const before = tf.memory();
+    tf.env().set(WORKSPACE_BYTES_FLAG, 4 * 27 * 20 * 2);  // two output rows of patches
+    resetKernelStats();
+    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(im2colConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')))([x, f]);
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors + 2);
+    // The whole patch matrix (960 rows, 101 KiB) is never made; tiles of 40 rows are.
+    expect(kernelStats().peakWorkspaceBytes).toBeLessThanOrEqual(4 * 27 * 20 * 2);
+    tf.dispose([x, f, dx, df]);
   });
 });
 

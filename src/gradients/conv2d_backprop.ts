@@ -3,11 +3,14 @@
  * data format the forward pass accepts (tfjs 4.22's own refuse dilation > 1):
  *   filter gradient  dW = Pᵀ · dY        (P the patch matrix of x, dY one row per output position)
  *   input gradient   dx = col2im(dY · Wᵀ) (the patch-matrix gradient scattered back)
- * Both are one GEMM (tfjs's matMul on the active backend) next to this package's Im2col or
- * Col2im kernel.
+ * Both are GEMMs (tfjs's matMul on the active backend) next to this package's Im2col or
+ * Col2im kernel. Like the forward pass, they run in tiles of output rows whose patch
+ * matrices fit IM2COL_WORKSPACE_BYTES: dW sums the tiles' products; each tile's input
+ * gradient covers the input rows it read, and the tiles of one image are added up.
  */
-import {engine, getBackend, getKernel, matMul, reshape, Tensor, Tensor4D, transpose} from '@tensorflow/tfjs-core';
-import type {Conv2dSettings} from '../conv_geometry';
+import {add, concat, dispose, engine, getBackend, getKernel, matMul, pad, reshape, slice, Tensor, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
+import {workspaceBytes} from '../config';
+import {conv2dGeometry, Conv2dSettings, OutputTile, outputTiles, tileConvolution} from '../conv_geometry';
 import {Col2im, Col2imAttrs, FusedIm2colConv2D, Im2col, Im2colAttrs} from '../kernel_names';
 
 export interface Conv2dGradients {
@@ -47,24 +50,92 @@ function outputRows(dy: Tensor4D, dataFormat: Conv2dSettings['dataFormat']): Ten
   return reshape(channelsLast, [-1, channelsLast.shape[3]]);
 }
 
-export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
-                               settings: Conv2dSettings): Conv2dGradients {
+/** Both gradients of one convolution (or of one tile of it, as its own convolution). */
+function wholeGradients(dyRows: Tensor, x: Tensor4D, filter: Tensor4D,
+                        settings: Conv2dSettings): Conv2dGradients {
   const attrs = patchAttrs(filter.shape, settings);
   const [filterHeight, filterWidth, inChannels, outChannels] = filter.shape;
   const depth = filterHeight * filterWidth * inChannels;
   return {
     dFilter: () => {
       const patches = reshape(runIm2col(x, attrs), [-1, depth]);
-      return reshape(matMul(patches, outputRows(dy, settings.dataFormat), true, false),
-                     filter.shape);
+      return reshape(matMul(patches, dyRows, true, false), filter.shape);
     },
     dx: () => {
-      const patchGradient = matMul(outputRows(dy, settings.dataFormat),
-                                   reshape(filter, [depth, outChannels]), false, true);
-      const positions = settings.dataFormat === 'NHWC' ? dy.shape[1] * dy.shape[2] :
-                                                        dy.shape[2] * dy.shape[3];
-      return runCol2im(reshape(patchGradient, [x.shape[0], positions, depth]),
+      const patchGradient = matMul(dyRows, reshape(filter, [depth, outChannels]), false, true);
+      return runCol2im(reshape(patchGradient, [x.shape[0], -1, depth]),
                        {...attrs, inputShape: x.shape});
+    }
+  };
+}
+
+export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
+                               settings: Conv2dSettings): Conv2dGradients {
+  const g = conv2dGeometry(x.shape, filter.shape, settings);
+  const tiles = outputTiles(g, workspaceBytes());
+  if (tiles.length <= 1) return wholeGradients(outputRows(dy, settings.dataFormat), x, filter, settings);
+
+  const channelsLast = settings.dataFormat === 'NHWC';
+  const rowAxis = channelsLast ? 1 : 2;
+  /** A tile's share of the gradients, as its own convolution; null where it reads only padding. */
+  const tileGradients = (tile: OutputTile, allDyRows: Tensor) => {
+    const {inRow0, inRows, settings: tileSettings} = tileConvolution(g, tile, settings.dataFormat);
+    if (inRows === 0) return null;
+    const begin = [tile.image0, 0, 0, 0], size = [tile.images, -1, -1, -1];
+    begin[rowAxis] = inRow0;
+    size[rowAxis] = inRows;
+    const positions = g.outHeight * g.outWidth;
+    const firstRow = tile.image0 * positions + tile.outRow0 * g.outWidth;
+    const rows = tile.images * tile.outRows * g.outWidth;
+    const dyRows = slice(allDyRows, [firstRow, 0], [rows, -1]);
+    return {inRow0, inRows,
+            gradients: wholeGradients(dyRows, slice(x, begin, size), filter, tileSettings)};
+  };
+  return {
+    dFilter: () => {
+      const dyRows = outputRows(dy, settings.dataFormat);
+      let sum: Tensor = zeros(filter.shape);
+      for (const tile of tiles) {
+        // One tile's intermediates at a time: that is what bounds the memory.
+        const next = tidy(() => {
+          const share = tileGradients(tile, dyRows);
+          return share == null ? sum : add(sum, share.gradients.dFilter());
+        });
+        if (next !== sum) sum.dispose();
+        sum = next;
+      }
+      dispose(dyRows);
+      return sum as Tensor4D;
+    },
+    dx: () => {
+      // Tiles of whole images follow each other; bands of one image are added up.
+      const dyRows = outputRows(dy, settings.dataFormat);
+      const images: Tensor[] = [];
+      let lastImage0 = -1;
+      for (const tile of tiles) {
+        const previous = tile.image0 === lastImage0 ? images.pop() : undefined;
+        images.push(tidy(() => {
+          const share = tileGradients(tile, dyRows);
+          const shape = [...x.shape];
+          shape[0] = tile.images;
+          let part: Tensor = zeros(shape);
+          if (share != null) {
+            part = share.gradients.dx();
+            if (share.inRows < g.inHeight) {
+              const paddings: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+              paddings[rowAxis] = [share.inRow0, g.inHeight - share.inRow0 - share.inRows];
+              part = pad(part, paddings);
+            }
+          }
+          return previous == null ? part : add(previous, part);
+        }));
+        previous?.dispose();
+        lastImage0 = tile.image0;
+      }
+      dispose(dyRows);
+      const dx = concat(images, 0) as Tensor4D;
+      dispose(images);
+      return dx;
     }
   };
 }

@@ -167,4 +167,47 @@ describe('gradients on webgl', () => {
     expect(result.calls['Col2im/webgl']).toBeGreaterThan(0);
     expect(result.calls['FusedIm2colConv2D/webgl']).toBeGreaterThan(0);
   });
+
+  it('in tiles of rows and of images under a small workspace budget match tf.conv2d\'s', async () => {
+    const result = await page.run(({tf, lib, cases, ref, random}) => {
+      const rng = new random.Random(515);
+      const defaultBudget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
+      const results: Array<{error: number, peak: number, budget: number}> = [];
+      try {
+        for (let i = 0; i < 4; i++) {
+          let c = cases.randomConv2dCase(rng);
+          while (c.x.length > 1500 || c.xShape[0] < 2) c = cases.randomConv2dCase(rng);
+          const [kh, kw, inC] = c.filterShape;
+          // Odd cases: two output rows of one image per tile; even: one image per tile.
+          const plain = (a: any, b: any) => lib.im2colConv2d(a, b, c.strides, c.pad, c.dataFormat,
+                                                              c.dilations, c.dimRoundingMode);
+          tf.tidy(() => {
+            const x = tf.tensor4d(c.x, c.xShape as any);
+            const f = tf.tensor4d(c.filter, c.filterShape as any);
+            const y = plain(x, f);
+            const [outHeight, outWidth] = c.dataFormat === 'NHWC' ? y.shape.slice(1, 3) :
+                                                                   y.shape.slice(2, 4);
+            const budget = 4 * kh * kw * inC * outWidth * (i % 2 ? 2 : outHeight);
+            const r = tf.tensor(rng.values(y.size), y.shape);
+            const grads = (fn: any) => tf.grads((a: any, b: any) => tf.sum(tf.mul(fn(a, b), r)))([x, f]);
+            const want = grads((a: any, b: any) => ref.referenceConv2dOf(tf, c, a, b));
+            tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
+            lib.resetKernelStats();
+            const got = grads(plain);
+            const peak = lib.kernelStats().peakWorkspaceBytes;
+            tf.env().set(lib.WORKSPACE_BYTES_FLAG, defaultBudget);
+            got.forEach((g: any, k: number) => results.push(
+                {error: cases.relativeError(g.dataSync(), want[k].dataSync()), peak, budget}));
+          });
+        }
+      } finally {
+        tf.env().set(lib.WORKSPACE_BYTES_FLAG, defaultBudget);
+      }
+      return results;
+    });
+    for (const {error, peak, budget} of result) {
+      expect(error).toBeLessThan(tolerance * 10);
+      expect(peak).toBeLessThanOrEqual(budget);
+    }
+  });
 });

@@ -5,7 +5,7 @@
  * 1, which tfjs differentiates for any stride. Padding is made explicit (helpers/conv_cases).
  */
 import type * as tfType from '@tensorflow/tfjs-core';
-import {axisPadding, Conv1dCase, Conv2dCase, conv1dWidthPadding} from './conv_cases';
+import {axisPadding, Conv1dCase, Conv2dCase, conv1dWidthPadding, outputSize} from './conv_cases';
 
 type Tf = typeof tfType;
 
@@ -29,10 +29,18 @@ export function referenceConv2dOf(tf: Tf, c: Omit<Conv2dCase, 'x' | 'filter'>,
   const nhwc = c.dataFormat === 'NHWC';
   const xNhwc = nhwc ? x : tf.transpose(x, [0, 2, 3, 1]);
   const sizes = [xNhwc.shape[1], xNhwc.shape[2]];
-  const pads = [0, 1].map(axis => axisPadding(c.pad, axis as 0 | 1, sizes[axis],
-      c.dilations[axis] * (c.filterShape[axis] - 1) + 1, c.strides[axis], c.dataFormat));
+  // A rounding mode can add a last window that hangs past the padded input; tfjs's conv2d
+  // gradient drops such windows, so their reach becomes explicit zero padding instead.
+  const pads = [0, 1].map(axis => {
+    const effective = c.dilations[axis] * (c.filterShape[axis] - 1) + 1;
+    const [before, after] = axisPadding(c.pad, axis as 0 | 1, sizes[axis], effective,
+                                        c.strides[axis], c.dataFormat);
+    const out = outputSize(sizes[axis], c.filterShape[axis], c.strides[axis], c.dilations[axis],
+                           [before, after], c.pad, c.dimRoundingMode);
+    return [before, Math.max(after, (out - 1) * c.strides[axis] + effective - sizes[axis] - before)];
+  }) as [number, number][];
   const out = tf.conv2d(xNhwc, expandFilter(tf, filter, c.dilations), c.strides,
-                        [[0, 0], pads[0], pads[1], [0, 0]], 'NHWC', 1, c.dimRoundingMode);
+                        [[0, 0], pads[0], pads[1], [0, 0]], 'NHWC', 1);
   return nhwc ? out : tf.transpose(out, [0, 3, 1, 2]);
 }
 
