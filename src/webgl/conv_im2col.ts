@@ -17,7 +17,7 @@ import {workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength} from '../conv_geometry';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
-import {packedTexelWidth} from './programs/glsl_util';
+import {packedTexelSize} from './programs/glsl_util';
 import {Im2colPackedProgram} from './programs/im2col_packed_gpu';
 
 /** Bytes of one packed RGBA float32 texel. */
@@ -110,10 +110,10 @@ export function checkWebGL2(kernelName: string): void {
   }
 }
 
-function texelWidth(backend: MathBackendWebGL, info: TensorInfo): number {
+function texelSize(backend: MathBackendWebGL, info: TensorInfo): [number, number] {
   const texShape = backend.texData.get(info.dataId).texShape;
   if (texShape == null) throw new Error('tfjs-im2col: a packed input has no texture.');
-  return packedTexelWidth(texShape);
+  return packedTexelSize(texShape);
 }
 
 /**
@@ -216,8 +216,8 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
         const program = new GemmPackedProgram({
           outputShape: outShape, layout, outHeight: g.outHeight, patchShape,
           outputChannels: g.outChannels,
-          patchTexelWidth: texelWidth(backend, patch),
-          filterTexelWidth: texelWidth(backend, filterMatrix), outside
+          patchTexelSize: texelSize(backend, patch),
+          filterTexelSize: texelSize(backend, filterMatrix), outside
         }, gemmEpilogue);
         const inputs = [patch, filterMatrix, ...(out != null ? [out] : []), ...epilogueInputs];
         const next: TensorInfo = backend.runWebGLProgram(
