@@ -10,6 +10,9 @@
  *
  * Output layouts (the packed texel of each):
  *   positionsByChannels  NHWC [batch, outH, outW, outC]: 2 columns x 2 channels
+ *   flatPositionsByChannels  NHWC as [batch, outH * outW, outC]: 2 positions x 2 channels,
+ *                        the same texels as positionsByChannels where outW is even or
+ *                        outH is 1 (as a reshape-free tfjs reshape would leave them)
  *   channelsByPositions  NCW [batch, outC, outW]: 2 channels x 2 columns
  *   channelPlanes        NCHW [batch, outC, outH, outW]: 2 rows x 2 columns of one channel
  *
@@ -21,7 +24,8 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import {readTexel, TEXEL_WALK_GLSL} from './glsl_util';
 
-export type GemmOutputLayout = 'positionsByChannels' | 'channelsByPositions' | 'channelPlanes';
+export type GemmOutputLayout =
+    'positionsByChannels' | 'flatPositionsByChannels' | 'channelsByPositions' | 'channelPlanes';
 
 /** What texels outside this pass's chunk hold. */
 export type GemmOutsideChunk = 'nothing' | 'zeros' | 'previous';
@@ -45,6 +49,7 @@ export interface GemmShape {
   outputShape: number[];
   layout: GemmOutputLayout;
   outHeight: number;
+  outWidth: number;
   /** [rows, cols, depth] of the patch matrix chunk. */
   patchShape: [number, number, number];
   outputChannels: number;
@@ -75,6 +80,8 @@ export class GemmPackedProgram implements GPGPUProgram {
 
     const coords = {
       positionsByChannels: 'ivec4 o = getOutputCoords(); int b = o.x, r = o.y, c = o.z, d = o.w;',
+      flatPositionsByChannels: `ivec3 o = getOutputCoords(); int b = o.x, d = o.z;
+          int r = o.y / ${shape.outWidth}, c = o.y - r * ${shape.outWidth};`,
       channelsByPositions: 'ivec3 o = getOutputCoords(); int b = o.x, d = o.y, r = 0, c = o.z;',
       channelPlanes: 'ivec4 o = getOutputCoords(); int b = o.x, d = o.y, r = o.z, c = o.w;',
     }[layout];
