@@ -17,7 +17,7 @@ import {workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength} from '../conv_geometry';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
-import {packedTexelWidth} from './programs/glsl_util';
+import {packedTexelSize} from './programs/glsl_util';
 import {Im2colPackedProgram} from './programs/im2col_packed_gpu';
 
 /** Bytes of one packed RGBA float32 texel. */
@@ -110,15 +110,18 @@ export function checkWebGL2(kernelName: string): void {
   }
 }
 
-function texelWidth(backend: MathBackendWebGL, info: TensorInfo): number {
+function texelSize(backend: MathBackendWebGL, info: TensorInfo): [number, number] {
   const texShape = backend.texData.get(info.dataId).texShape;
   if (texShape == null) throw new Error('tfjs-im2col: a packed input has no texture.');
-  return packedTexelWidth(texShape);
+  return packedTexelSize(texShape);
 }
 
 /**
  * A 1x1, stride-1, unpadded NHWC convolution's patch matrix is its input: when x is already
- * a packed texture of the same [.., width, channels] blocks, the GEMM reads it directly.
+ * a packed texture of the same [.., width, channels] blocks, the GEMM reads it directly. The
+ * texture may be stored under another shape (a reshape-free tfjs reshape, or our own
+ * [batch, outH * outW, outC] output): [.., rows, channels] with rows the width, or rows and
+ * the width both even, hold the same texels.
  */
 function packedInputIsPatchMatrix(backend: MathBackendWebGL, x: TensorInfo, g: ConvGeometry):
     boolean {
@@ -130,10 +133,10 @@ function packedInputIsPatchMatrix(backend: MathBackendWebGL, x: TensorInfo, g: C
   }
   const data = backend.texData.get(x.dataId);
   // A slice sharing its source's texture (texData.slice) starts at an offset: not this case.
+  const rows = data.shape[data.shape.length - 2];
   return data.isPacked === true && data.texture != null && data.slice == null &&
-      data.shape.length >= 2 &&
-      data.shape[data.shape.length - 2] === g.inWidth &&
-      data.shape[data.shape.length - 1] === g.inChannels;
+      data.shape.length >= 2 && data.shape[data.shape.length - 1] === g.inChannels &&
+      (rows === g.inWidth || (rows % 2 === 0 && g.inWidth % 2 === 0));
 }
 
 /**
@@ -166,12 +169,24 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
                               g: ConvGeometry, epilogue: ConvEpilogue = {},
                               outputRank: 3 | 4 = 4): {out: TensorInfo, workspaceBytes: number} {
   const channelsLast = g.dataFormat === 'channelsLast';
-  const layout: GemmOutputLayout = channelsLast ? 'positionsByChannels' :
+  const epilogueInputs = [epilogue.bias, epilogue.preluActivationWeights, epilogue.leakyreluAlpha]
+      .filter((t): t is TensorInfo => t != null);
+  // An NHWC output is rendered as [batch, outH * outW, outC] where that has the same texels
+  // (as tfjs's conv2dByMatMul leaves it): tfjs's samplers of a 3D packed texture (the
+  // download's decode pass, the next op) do less index arithmetic than those of a 4D one.
+  // The epilogue's tensors must then broadcast against it ([outC] or a scalar).
+  const flatPositions = channelsLast && (g.outWidth % 2 === 0 || g.outHeight === 1) &&
+      epilogueInputs.every(t => t.shape.length <= 1);
+  const layout: GemmOutputLayout = channelsLast ?
+      (flatPositions ? 'flatPositionsByChannels' : 'positionsByChannels') :
       outputRank === 3 ? 'channelsByPositions' : 'channelPlanes';
   const outShape = layout === 'channelsByPositions' ?
-      [g.batchSize, g.outChannels, g.outWidth] : g.outShape;
+      [g.batchSize, g.outChannels, g.outWidth] :
+      layout === 'flatPositionsByChannels' ?
+      [g.batchSize, g.outHeight * g.outWidth, g.outChannels] : g.outShape;
   const resultShape = outputRank === 3 && channelsLast ?
-      [g.batchSize, g.outWidth, g.outChannels] : outShape;
+      [g.batchSize, g.outWidth, g.outChannels] :
+      layout === 'channelsByPositions' ? outShape : g.outShape;
   const depth = patchLength(g);
   if (util.sizeFromShape(outShape) === 0 || depth === 0) {
     // Nothing to multiply: an empty output, or taps over zero channels (all sums are 0).
@@ -186,8 +201,6 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
     hasPreluActivation: epilogue.preluActivationWeights != null,
     hasLeakyreluActivation: epilogue.leakyreluAlpha != null,
   };
-  const epilogueInputs = [epilogue.bias, epilogue.preluActivationWeights, epilogue.leakyreluAlpha]
-      .filter((t): t is TensorInfo => t != null);
   const inputAsPatches = packedInputIsPatchMatrix(backend, x, g);
   const chunks = inputAsPatches ?
       [{firstRow: 0, rows: g.batchSize * g.outHeight, firstCol: 0, cols: g.outWidth}] :
@@ -214,10 +227,10 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
         const outside: GemmOutsideChunk = chunks.length === 1 ? 'nothing' :
             i === 0 ? 'zeros' : 'previous';
         const program = new GemmPackedProgram({
-          outputShape: outShape, layout, outHeight: g.outHeight, patchShape,
+          outputShape: outShape, layout, outHeight: g.outHeight, outWidth: g.outWidth, patchShape,
           outputChannels: g.outChannels,
-          patchTexelWidth: texelWidth(backend, patch),
-          filterTexelWidth: texelWidth(backend, filterMatrix), outside
+          patchTexelSize: texelSize(backend, patch),
+          filterTexelSize: texelSize(backend, filterMatrix), outside
         }, gemmEpilogue);
         const inputs = [patch, filterMatrix, ...(out != null ? [out] : []), ...epilogueInputs];
         const next: TensorInfo = backend.runWebGLProgram(

@@ -185,6 +185,52 @@ describe('webgl limits, leaks and errors', () => {
     errors.forEach(e => expect(e).toBeLessThan(1e-4));
   }, 300000);
 
+  it('1x1 convolutions of our own outputs and of reshaped textures read them directly', async () => {
+    // An NHWC output with an even width is stored as [batch, outH * outW, outC]; a 1x1 conv
+    // of it, or of any packed texture whose stored shape has the same texels (tfjs's
+    // reshape-free reshapes), reads it as the patch matrix: no im2col workspace.
+    const got = await page.run(({tf, lib, cases: helpers}) => {
+      const cases: Array<{input: number[], stored?: number[]}> = [
+        {input: [2, 6, 8, 4]},  // our conv output, stored flat
+        {input: [1, 5, 7, 4]},  // our conv output, odd width: stored as NHWC
+        {input: [1, 2, 12, 5], stored: [1, 4, 6, 5]},  // shares the texture
+        {input: [1, 2, 3, 5], stored: [1, 6, 5]},  // tfjs copies (different texels)
+      ];
+      return cases.map(({input, stored}, i) => {
+        const filter = tf.randomNormal([1, 1, input[3], 3], 0, 1, 'float32', 10 + i) as tfc.Tensor4D;
+        let x: tfc.Tensor4D;
+        let expectedX: tfc.Tensor4D;
+        if (stored == null) {
+          const source = tf.randomNormal([input[0], input[1], input[2], 2], 0, 1, 'float32', 20 + i);
+          const first = tf.randomNormal([3, 3, 2, input[3]], 0, 1, 'float32', 30 + i) as tfc.Tensor4D;
+          x = lib.im2colConv2d(source as tfc.Tensor4D, first, 1, 'same');
+          expectedX = tf.conv2d(source as tfc.Tensor4D, first, 1, 'same');
+          tf.dispose([source, first]);
+        } else {
+          // On the GPU (a small op of CPU values would run on the cpu), packed.
+          const cpuForward = tf.env().getBool('WEBGL_CPU_FORWARD');
+          tf.env().set('WEBGL_CPU_FORWARD', false);
+          const source = tf.add(tf.randomNormal(stored, 0, 1, 'float32', 40 + i), tf.scalar(0));
+          tf.env().set('WEBGL_CPU_FORWARD', cpuForward);
+          x = tf.reshape(source, input) as tfc.Tensor4D;
+          expectedX = tf.clone(x);
+          source.dispose();
+        }
+        lib.resetKernelStats();
+        const ours = lib.im2colConv2d(x, filter, 1, 'valid');
+        const workspace = lib.kernelStats().peakWorkspaceBytes;
+        const expected = tf.conv2d(expectedX, filter, 1, 'valid');
+        const error = helpers.relativeError(ours.dataSync(), expected.dataSync());
+        tf.dispose([ours, expected, x, expectedX, filter]);
+        return {error, workspace};
+      });
+    });
+    got.forEach(c => {
+      expect(c.error).toBeLessThan(1e-4);
+      expect(c.workspace).toBe(0);
+    });
+  }, 300000);
+
   it('the driver\'s epilogue (bias, relu, prelu, leakyrelu) matches tf.conv2d then the same ops', async () => {
     const errors = await page.run(({tf, lib, driver, geometry, cases: helpers}) => {
       // A throwaway fused kernel, the way a fused conv kernel calls the driver.

@@ -4,8 +4,8 @@
  * Texel addressing of tfjs's packed textures. Whatever 2D shape tfjs gives a packed
  * texture, its texels hold the tensor's 2x2 blocks in flat order (batch, row pair, column
  * pair), laid row by row over the texture's width. So a program that knows the width can
- * walk a run of consecutive blocks with `texelFetch`, one step per block, where tfjs's
- * samplers recompute the full address for every read.
+ * walk a run of consecutive blocks one step per block, where tfjs's samplers recompute the
+ * full address for every read.
  */
 export const TEXEL_WALK_GLSL = `
   ivec2 texelAt(int index, int width) {
@@ -17,6 +17,17 @@ export const TEXEL_WALK_GLSL = `
   }
 `;
 
+/**
+ * GLSL expression reading texel `at` (an ivec2 expression: column, row in texels) of the
+ * packed texture `sampler`, `size` = [width, height] in texels. It samples the texel centre
+ * with `texture()` (tfjs's textures are nearest-filtered, without mipmaps) rather than
+ * `texelFetch`: on SwiftShader, WebGL's software renderer, a GEMM reading with `texelFetch`
+ * took about 1.4x as long as the same GEMM reading with `texture()`.
+ */
+export function readTexel(sampler: string, at: string, size: [number, number]): string {
+  return `texture(${sampler}, (vec2(${at}) + 0.5) / vec2(${size[0]}., ${size[1]}.))`;
+}
+
 /** The value at (row, col) of a packed 2x2 block, from the parities of row and col. */
 export const PICK_VALUE_GLSL = `
   float pickValue(vec4 block, int row, int col) {
@@ -25,7 +36,10 @@ export const PICK_VALUE_GLSL = `
   }
 `;
 
-/** Width, in texels, of a packed texture whose tfjs texture shape (in values) is given. */
-export function packedTexelWidth(texShape: [number, number]): number {
-  return Math.ceil(texShape[1] / 2);
+/**
+ * [width, height], in texels, of a packed texture whose tfjs texture shape ([rows, columns],
+ * in values) is given.
+ */
+export function packedTexelSize(texShape: [number, number]): [number, number] {
+  return [Math.ceil(texShape[1] / 2), Math.ceil(texShape[0] / 2)];
 }
