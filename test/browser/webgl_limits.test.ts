@@ -190,7 +190,7 @@ describe('webgl limits, leaks and errors', () => {
     // of it, or of any packed texture whose stored shape has the same texels (tfjs's
     // reshape-free reshapes), reads it as the patch matrix: no im2col workspace.
     const got = await page.run(({tf, lib, cases: helpers}) => {
-      const cases: Array<{input: number[], stored?: number[]}> = [
+      const cases: Array<{input: [number, number, number, number], stored?: number[]}> = [
         {input: [2, 6, 8, 4]},  // our conv output, stored flat
         {input: [1, 5, 7, 4]},  // our conv output, odd width: stored as NHWC
         {input: [1, 2, 12, 5], stored: [1, 4, 6, 5]},  // shares the texture
