@@ -52,7 +52,9 @@ async function benchLayer({tf, lib}: PageGlobals, arg: {layer: BenchLayer, runs:
   const b = reference();
   const maxAbsDiff = (await tf.max(tf.abs(tf.sub(a, b))).data())[0];
   tf.dispose([a, b]);
-  const slower = Math.max(await time(ours), await time(reference));
+  const fastestSingle = async (op: typeof ours) =>
+      Math.min(await time(op), await time(op), await time(op));
+  const slower = Math.max(await fastestSingle(ours), await fastestSingle(reference));
   const calls = Math.max(1, Math.min(50, Math.round(100 / slower)));
   const timings = {ours: [] as number[], tfjs: [] as number[]};
   for (let i = 0; i < runs; i++) {
