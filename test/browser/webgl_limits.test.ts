@@ -166,23 +166,30 @@ describe('webgl limits, leaks and errors', () => {
   }, 300000);
 
   it('1x1 convolutions of packed inputs (read as the patch matrix) and of slices match tf.conv2d', async () => {
-    const errors = await page.run(({tf, lib, cases: helpers}) => {
+    const got = await page.run(({tf, lib, cases: helpers}) => {
+      // On the GPU, packed (a small op of CPU values would run on the cpu).
+      const cpuForward = tf.env().getBool('WEBGL_CPU_FORWARD');
+      tf.env().set('WEBGL_CPU_FORWARD', false);
       const source = tf.add(tf.randomNormal([4, 6, 7, 5], 0, 1, 'float32', 3), tf.scalar(0));
+      tf.env().set('WEBGL_CPU_FORWARD', cpuForward);
       const filter = tf.randomNormal([1, 1, 5, 3], 0, 1, 'float32', 4) as tfc.Tensor4D;
       // A continuous slice shares the source's texture at an offset.
       const inputs = [source, tf.slice(source, [1], [2]), tf.slice(source, [2], [1])] as tfc.Tensor4D[];
       inputs.forEach(x => x.dataSync());
       const result = inputs.map(x => {
+        lib.resetKernelStats();
         const ours = lib.im2colConv2d(x, filter, 1, 'valid');
+        const workspace = lib.kernelStats().peakWorkspaceBytes;
         const expected = tf.conv2d(x, filter, 1, 'valid');
         const error = helpers.relativeError(ours.dataSync(), expected.dataSync());
         tf.dispose([ours, expected]);
-        return error;
+        return {error, workspace};
       });
       tf.dispose([...inputs, filter]);
       return result;
     });
-    errors.forEach(e => expect(e).toBeLessThan(1e-4));
+    got.forEach(c => expect(c.error).toBeLessThan(1e-4));
+    expect(got[0].workspace).toBe(0);  // the packed source itself is the patch matrix
   }, 300000);
 
   it('1x1 convolutions of our own outputs and of reshaped textures read them directly', async () => {
