@@ -233,7 +233,8 @@ async function main() {
   console.log(`slowest layer vs tf cpu: ${fmtX(summary.slowestVsCpu)}`);
   const article = results.find(r => r.name === 'article-2');
   const check = (ok: boolean) => ok ? 'met' : 'NOT met';
-  const subset = layers.length < BENCH_LAYERS.length ? ' (judged on the whole suite; this is a subset)' : '';
+  const subset = layers.length < BENCH_LAYERS.length ?
+      ' (judged on the whole suite; this is a subset)' : '';
   console.log(`targets${subset}: geomean vs tf cpu >= 10x ${check(summary.speedupVsCpu >= 10)}; ` +
       `no layer slower than tf cpu ${check(summary.slowestVsCpu >= 1)}; ` +
       `geomean vs tf wasm >= 0.75x ${check(summary.ratioVsWasm >= 0.75)}` +
