@@ -181,6 +181,15 @@ export function takeHandedOverGeometry(attrs: object): ConvGeometry | undefined 
   return taken.geometry;
 }
 
+/**
+ * The GeometryOf of this package's own 2D kernels: the geometry their op handed over, else
+ * conv2dGeometry. (Stand-ins for tfjs's kernels get tfjs's attrs, never handed over.)
+ */
+export function checkedConv2dGeometry(xShape: number[], filterShape: number[],
+                                      settings: Conv2dSettings): ConvGeometry {
+  return takeHandedOverGeometry(settings) ?? conv2dGeometry(xShape, filterShape, settings);
+}
+
 /** Output size along one axis: tfjs's formulas for 'same', 'valid' and explicit pads. */
 function outSize(pad: 'same' | 'valid' | 'explicit', inSize: number, stride: number,
                  effectiveFilter: number, padTotal: number, rounding?: DimRoundingMode): number {

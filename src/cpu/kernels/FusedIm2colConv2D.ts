@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {conv2dGeometry, FusedActivation, GeometryOf, takeHandedOverGeometry} from '../../conv_geometry';
+import {checkedConv2dGeometry, FusedActivation, GeometryOf} from '../../conv_geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs, FusedIm2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {convolveIm2col} from '../conv_im2col';
@@ -18,7 +18,7 @@ export function cpuFusedConv2dKernel(
     inputs: FusedIm2colConv2DInputs, backend: MathBackendCPU, attrs: FusedIm2colConv2DAttrs
   }): TensorInfo => {
     const {inputs: {x, filter, bias, preluActivationWeights}, backend, attrs} = args;
-    const geometry = takeHandedOverGeometry(attrs) ?? geometryOf(x.shape, filter.shape, attrs);
+    const geometry = geometryOf(x.shape, filter.shape, attrs);
     const operand = (t?: TensorInfo): EpilogueOperand | undefined => t == null ? undefined :
         {values: backend.data.get(t.dataId).values as Float32Array, shape: t.shape};
     const epilogue = biasActivationEpilogue(geometry, {
@@ -40,5 +40,5 @@ export function cpuFusedConv2dKernel(
 export const fusedIm2colConv2DConfig: KernelConfig = {
   kernelName: FusedIm2colConv2D,
   backendName: 'cpu',
-  kernelFunc: cpuFusedConv2dKernel(FusedIm2colConv2D, conv2dGeometry)
+  kernelFunc: cpuFusedConv2dKernel(FusedIm2colConv2D, checkedConv2dGeometry)
 };

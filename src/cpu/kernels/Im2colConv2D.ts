@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {conv2dGeometry, GeometryOf, takeHandedOverGeometry} from '../../conv_geometry';
+import {checkedConv2dGeometry, GeometryOf} from '../../conv_geometry';
 import {Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {convolveIm2col} from '../conv_im2col';
@@ -13,7 +13,7 @@ export function cpuConv2dKernel(kernelName: string, geometryOf: GeometryOf): Ker
   return ((args: {inputs: Im2colConv2DInputs, backend: MathBackendCPU, attrs: Im2colConv2DAttrs}):
       TensorInfo => {
     const {inputs: {x, filter}, backend, attrs} = args;
-    const geometry = takeHandedOverGeometry(attrs) ?? geometryOf(x.shape, filter.shape, attrs);
+    const geometry = geometryOf(x.shape, filter.shape, attrs);
     const {out, workspaceBytes} = convolveIm2col(
         backend.data.get(x.dataId).values as Float32Array,
         backend.data.get(filter.dataId).values as Float32Array, geometry);
@@ -25,5 +25,5 @@ export function cpuConv2dKernel(kernelName: string, geometryOf: GeometryOf): Ker
 export const im2colConv2DConfig: KernelConfig = {
   kernelName: Im2colConv2D,
   backendName: 'cpu',
-  kernelFunc: cpuConv2dKernel(Im2colConv2D, conv2dGeometry)
+  kernelFunc: cpuConv2dKernel(Im2colConv2D, checkedConv2dGeometry)
 };

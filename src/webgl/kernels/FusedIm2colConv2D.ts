@@ -1,7 +1,7 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {getKernel} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {conv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf, takeHandedOverGeometry} from '../../conv_geometry';
+import {checkedConv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf} from '../../conv_geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs, FusedIm2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';
@@ -20,7 +20,7 @@ export function webglFusedConv2dKernel(
   }): TensorInfo => {
     const {inputs: {x, filter, bias, preluActivationWeights}, backend, attrs} = args;
     checkWebGL2(kernelName);
-    const geometry = takeHandedOverGeometry(attrs) ?? geometryOf(x.shape, filter.shape, attrs);
+    const geometry = geometryOf(x.shape, filter.shape, attrs);
     const activation = (attrs.activation ?? 'linear') as FusedActivation;
     const intermediates: TensorInfo[] = [];
     // The shader broadcasts operands against the output from the right; a 1-D NCHW operand
@@ -58,5 +58,5 @@ export function webglFusedConv2dKernel(
 export const fusedIm2colConv2DConfig: KernelConfig = {
   kernelName: FusedIm2colConv2D,
   backendName: 'webgl',
-  kernelFunc: webglFusedConv2dKernel(FusedIm2colConv2D, conv2dGeometry)
+  kernelFunc: webglFusedConv2dKernel(FusedIm2colConv2D, checkedConv2dGeometry)
 };

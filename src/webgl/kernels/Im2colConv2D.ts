@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {conv2dGeometry, GeometryOf, takeHandedOverGeometry} from '../../conv_geometry';
+import {checkedConv2dGeometry, GeometryOf} from '../../conv_geometry';
 import {Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';
@@ -14,7 +14,7 @@ export function webglConv2dKernel(kernelName: string, geometryOf: GeometryOf): K
       TensorInfo => {
     const {inputs: {x, filter}, backend, attrs} = args;
     checkWebGL2(kernelName);
-    const geometry = takeHandedOverGeometry(attrs) ?? geometryOf(x.shape, filter.shape, attrs);
+    const geometry = geometryOf(x.shape, filter.shape, attrs);
     const {out, workspaceBytes} = runIm2colConv(backend, x, filter, geometry);
     countKernelCall(kernelName, 'webgl', workspaceBytes);
     return out;
@@ -24,5 +24,5 @@ export function webglConv2dKernel(kernelName: string, geometryOf: GeometryOf): K
 export const im2colConv2DConfig: KernelConfig = {
   kernelName: Im2colConv2D,
   backendName: 'webgl',
-  kernelFunc: webglConv2dKernel(Im2colConv2D, conv2dGeometry)
+  kernelFunc: webglConv2dKernel(Im2colConv2D, checkedConv2dGeometry)
 };
