@@ -73,12 +73,13 @@ export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
                                settings: Conv2dSettings): Conv2dGradients {
   const g = conv2dGeometry(x.shape, filter.shape, settings);
   const tiles = outputTiles(g, workspaceBytes());
-  if (tiles.length <= 1) return wholeGradients(outputRows(dy, settings.dataFormat), x, filter, settings);
+  const dyRows = outputRows(dy, settings.dataFormat);
+  if (tiles.length <= 1) return wholeGradients(dyRows, x, filter, settings);
 
   const channelsLast = settings.dataFormat === 'NHWC';
   const rowAxis = channelsLast ? 1 : 2;
   /** A tile's share of the gradients, as its own convolution; null where it reads only padding. */
-  const tileGradients = (tile: OutputTile, allDyRows: Tensor) => {
+  const tileGradients = (tile: OutputTile) => {
     const {inRow0, inRows, settings: tileSettings} = tileConvolution(g, tile, settings.dataFormat);
     if (inRows === 0) return null;
     const begin = [tile.image0, 0, 0, 0], size = [tile.images, -1, -1, -1];
@@ -87,35 +88,31 @@ export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
     const positions = g.outHeight * g.outWidth;
     const firstRow = tile.image0 * positions + tile.outRow0 * g.outWidth;
     const rows = tile.images * tile.outRows * g.outWidth;
-    const dyRows = slice(allDyRows, [firstRow, 0], [rows, -1]);
-    return {inRow0, inRows,
-            gradients: wholeGradients(dyRows, slice(x, begin, size), filter, tileSettings)};
+    return {inRow0, inRows, gradients: wholeGradients(slice(dyRows, [firstRow, 0], [rows, -1]),
+                                                      slice(x, begin, size), filter, tileSettings)};
   };
   return {
     dFilter: () => {
-      const dyRows = outputRows(dy, settings.dataFormat);
       let sum: Tensor = zeros(filter.shape);
       for (const tile of tiles) {
         // One tile's intermediates at a time: that is what bounds the memory.
         const next = tidy(() => {
-          const share = tileGradients(tile, dyRows);
+          const share = tileGradients(tile);
           return share == null ? sum : add(sum, share.gradients.dFilter());
         });
         if (next !== sum) sum.dispose();
         sum = next;
       }
-      dispose(dyRows);
       return sum as Tensor4D;
     },
     dx: () => {
       // Tiles of whole images follow each other; bands of one image are added up.
-      const dyRows = outputRows(dy, settings.dataFormat);
       const images: Tensor[] = [];
       let lastImage0 = -1;
       for (const tile of tiles) {
         const previous = tile.image0 === lastImage0 ? images.pop() : undefined;
         images.push(tidy(() => {
-          const share = tileGradients(tile, dyRows);
+          const share = tileGradients(tile);
           const shape = [...x.shape];
           shape[0] = tile.images;
           let part: Tensor = zeros(shape);
@@ -132,7 +129,6 @@ export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
         previous?.dispose();
         lastImage0 = tile.image0;
       }
-      dispose(dyRows);
       const dx = concat(images, 0) as Tensor4D;
       dispose(images);
       return dx;
