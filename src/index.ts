@@ -23,5 +23,5 @@ export type {Im2colBackendName, UseIm2colOptions} from './use_im2col';
 export {kernelStats, resetKernelStats} from './stats';
 export type {KernelStats} from './stats';
 export * from './kernel_names';
-export type {FusedActivation} from './conv_geometry';
-export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, DimRoundingMode, ExplicitPadding} from './conv_geometry';
+export type {FusedActivation} from './geometry';
+export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, DimRoundingMode, ExplicitPadding} from './geometry';

@@ -3,7 +3,7 @@
  * exactly the inputs and attributes of tfjs's `Conv2D`, so it can stand in for it.
  */
 import type {Conv2DAttrs, FusedConv2DAttrs, FusedConv2DInputs, TensorInfo} from '@tensorflow/tfjs-core';
-import type {Conv1dSettings} from './conv_geometry';
+import type {Conv1dSettings} from './geometry';
 
 export const Im2colConv2D = 'Im2colConv2D';
 export interface Im2colConv2DInputs {

@@ -5,7 +5,7 @@
  * gradient and tf.fused.conv2d's custom one (so dilated conv layers train).
  */
 import {Conv2D, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, Tensor4D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
-import type {Conv2dSettings} from './conv_geometry';
+import type {Conv2dSettings} from './geometry';
 import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backprop';
 import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_conv2d_capture';
 import {standInsFor} from './stand_ins';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {backend_util} from '@tensorflow/tfjs-core';
 import {im2colConv2d} from '../src';
-import {Conv2dPad, conv2dGeometry, Conv2dSettings, DimRoundingMode, handOverGeometry, takeHandedOverGeometry} from '../src/conv_geometry';
+import {Conv2dPad, conv2dGeometry, Conv2dSettings, DimRoundingMode, handOverGeometry, takeHandedOverGeometry} from '../src/geometry';
 import {Random} from './helpers/random';
 
 function tfjsReference(xShape: number[], filterShape: number[], s: Conv2dSettings) {

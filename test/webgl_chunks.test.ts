@@ -3,7 +3,7 @@
  * position lands in exactly one chunk, no patch texture exceeds the limit, chunks start at
  * even columns, and NCHW chunks keep each texel's two rows together.
  */
-import {conv2dGeometry, ConvGeometry, patchLength} from '../src/conv_geometry';
+import {conv2dGeometry, ConvGeometry, patchLength} from '../src/geometry';
 import {planOutputChunks} from '../src/webgl/conv_im2col';
 
 function check(g: ConvGeometry, maxTexels: number): number {

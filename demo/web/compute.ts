@@ -5,7 +5,7 @@
  * against tf.conv2d.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {conv1dAs2d, conv2dGeometry, Conv2dSettings} from '../../src/conv_geometry';
+import {conv1dAs2d, conv2dGeometry, Conv2dSettings} from '../../src/geometry';
 import {explainConv1d, explainConv2d, im2col} from '../../src';
 import {filterValues, inputValues, Settings} from './settings';
 

@@ -4,7 +4,7 @@
  */
 import {util} from '@tensorflow/tfjs-core';
 import {workspaceBytes as workspaceBudget} from '../config';
-import {ConvGeometry, patchLength, patchRowsPerTile} from '../conv_geometry';
+import {ConvGeometry, patchLength, patchRowsPerTile} from '../geometry';
 import {cpuGemm} from './gemm';
 import {resumWindowsOverPadding} from './padded_taps';
 

@@ -2,7 +2,7 @@
  * The fused kernel's epilogue on the CPU: bias and activation applied to each output tile
  * right after its GEMM, with tfjs's cpu formulas, so no extra pass over the output runs.
  */
-import {ConvGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, operandStrides, OperandStrides} from '../conv_geometry';
+import {ConvGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, operandStrides, OperandStrides} from '../geometry';
 import type {TileEpilogue} from './conv_im2col';
 
 /** A bias or PReLU-weights operand: its values and shape (broadcast to the output). */

@@ -4,7 +4,7 @@
  * where 0 · Inf = NaN. For such a filter, the outputs whose windows reach past the input's
  * edges are summed again from their patch row's in-bounds taps only, as tfjs sums them.
  */
-import {ConvGeometry, patchLength} from '../conv_geometry';
+import {ConvGeometry, patchLength} from '../geometry';
 import {patchOrigin} from './patch_matrix';
 
 /**

@@ -2,7 +2,7 @@
  * im2col on the CPU: writes rows of the patch matrix (one row per output position, taps in
  * (kh, kw, c) order, zeros where the dilated window hangs over the padding).
  */
-import {ConvGeometry, patchLength} from '../conv_geometry';
+import {ConvGeometry, patchLength} from '../geometry';
 
 /**
  * Where the patch of flat row `flatRow` (image * outHeight * outWidth + outRow * outWidth +

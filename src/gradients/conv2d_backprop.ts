@@ -10,7 +10,7 @@
  */
 import {add, concat, dispose, engine, getBackend, getKernel, matMul, pad, reshape, slice, Tensor, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
 import {workspaceBytes} from '../config';
-import {conv2dGeometry, Conv2dSettings, OutputTile, outputTiles, tileConvolution} from '../conv_geometry';
+import {conv2dGeometry, Conv2dSettings, OutputTile, outputTiles, tileConvolution} from '../geometry';
 import {Col2im, Col2imAttrs, FusedIm2colConv2D, Im2col, Im2colAttrs} from '../kernel_names';
 
 export interface Conv2dGradients {

@@ -4,7 +4,7 @@
  * only linear and relu), then through the convolution (conv2d_backprop) and the bias.
  */
 import {add, cast, engine, greater, less, logicalAnd, mul, reshape, scalar, step, sub, sum, Tensor, Tensor4D, where} from '@tensorflow/tfjs-core';
-import {alignedOperandShape, Conv2dSettings, DEFAULT_LEAKYRELU_ALPHA, FusedActivation} from '../conv_geometry';
+import {alignedOperandShape, Conv2dSettings, DEFAULT_LEAKYRELU_ALPHA, FusedActivation} from '../geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs} from '../kernel_names';
 import {conv2dBackprop} from './conv2d_backprop';
 

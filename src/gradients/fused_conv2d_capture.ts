@@ -6,7 +6,7 @@
  * fusedConv2dBackprop with the call's attributes.
  */
 import {engine, reshape, Tensor, Tensor4D, TensorInfo} from '@tensorflow/tfjs-core';
-import {conv2dGeometry, Conv2dSettings, tfjsConv2dGeometry} from '../conv_geometry';
+import {conv2dGeometry, Conv2dSettings, tfjsConv2dGeometry} from '../geometry';
 import type {FusedIm2colConv2DAttrs} from '../kernel_names';
 import {im2colGradientsAvailable} from './conv2d_backprop';
 import {fusedConv2dBackprop} from './fused_conv2d_backprop';

@@ -5,7 +5,7 @@
  * does: a registered gradient cannot save optional inputs (bias, PReLU weights).
  */
 import {GradConfig, registerGradient, reshape, Tensor, Tensor4D} from '@tensorflow/tfjs-core';
-import {conv1dAs2d} from '../conv_geometry';
+import {conv1dAs2d} from '../geometry';
 import {Col2im, Col2imAttrs, Im2col, Im2colAttrs, Im2colConv1D, Im2colConv1DAttrs, Im2colConv2D, Im2colConv2DAttrs} from '../kernel_names';
 import {conv2dBackprop, runCol2im, runIm2col} from './conv2d_backprop';
 

@@ -8,7 +8,7 @@
  * (c, kh, kw)); KP is an independent `tf.matMul`, so KP and output check each other.
  */
 import {matMul, reshape, Tensor, Tensor2D, Tensor3D, Tensor4D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
-import {checkConv1dArgs, checkRank, Conv1dPad, Conv2dPad, conv1dAs2d} from '../conv_geometry';
+import {checkConv1dArgs, checkRank, Conv1dPad, Conv2dPad, conv1dAs2d} from '../geometry';
 import {im2col} from './im2col';
 import {im2colConv1d} from './im2col_conv1d';
 import {im2colConv2d} from './im2col_conv2d';

@@ -1,5 +1,5 @@
 import {customGrad, engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkFusedConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, FusedActivation, handOverGeometry} from '../conv_geometry';
+import {checkConv2dArgs, checkFusedConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, FusedActivation, handOverGeometry} from '../geometry';
 import {fusedConv2dBackprop} from '../gradients/fused_conv2d_backprop';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';

@@ -1,5 +1,5 @@
 import {engine, op, reshape, Tensor, Tensor2D, Tensor3D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv1dArgs, checkRank, Conv1dDataFormat, Conv1dPad, Conv1dSettings, DimRoundingMode, handOverGeometry} from '../conv_geometry';
+import {checkConv1dArgs, checkRank, Conv1dDataFormat, Conv1dPad, Conv1dSettings, DimRoundingMode, handOverGeometry} from '../geometry';
 import {Im2colConv1D} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
 

@@ -1,5 +1,5 @@
 import {engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, handOverGeometry} from '../conv_geometry';
+import {checkConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, handOverGeometry} from '../geometry';
 import {Im2colConv2D} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
 

@@ -1,6 +1,6 @@
 /** Small helpers shared by the ops: input conversion and kernel availability. */
 import {getBackend, getKernel, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
-import {checkFloatDtype} from '../conv_geometry';
+import {checkFloatDtype} from '../geometry';
 
 /**
  * A float32 tensor from a Tensor or TensorLike; a non-float tensor is refused (tf.conv2d

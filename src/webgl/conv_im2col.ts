@@ -14,7 +14,7 @@ import {env, util} from '@tensorflow/tfjs-core';
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {workspaceBytes as workspaceBudget} from '../config';
-import {ConvGeometry, patchLength} from '../conv_geometry';
+import {ConvGeometry, patchLength} from '../geometry';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
 import {packedTexelSize} from './programs/glsl_util';

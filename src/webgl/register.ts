@@ -1,5 +1,5 @@
 import {Conv2D, FusedConv2D, KernelConfig, registerKernel} from '@tensorflow/tfjs-core';
-import {tfjsConv2dGeometry} from '../conv_geometry';
+import {tfjsConv2dGeometry} from '../geometry';
 import {recordFusedConv2dCall} from '../gradients/fused_conv2d_capture';
 import {registerStandIns} from '../stand_ins';
 import {col2imConfig} from './kernels/Col2im';

@@ -9,7 +9,7 @@ import {Random} from '../helpers/random';
 import {TfjsPage} from './tfjs_page';
 
 const HELPERS = {cases: './test/helpers/conv_cases.ts', driver: './src/webgl/conv_im2col.ts',
-                 geometry: './src/conv_geometry.ts'};
+                 geometry: './src/geometry/index.ts'};
 
 describe('webgl limits, leaks and errors', () => {
   let page: TfjsPage;

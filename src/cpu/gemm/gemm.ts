@@ -1,4 +1,4 @@
-import type {ConvGeometry} from '../../conv_geometry';
+import type {ConvGeometry} from '../../geometry';
 
 /**
  * The one GEMM entry of the CPU kernels: `C[m×n] = A[m×k] · B[k×n]`, where A is a tile of

@@ -7,7 +7,7 @@
  * whatever the input's. One instance serves every call up to RETAINED_BYTES and keeps its
  * memory, so small calls allocate nothing; a larger call gets an instance of its own.
  */
-import type {ConvGeometry} from '../../conv_geometry';
+import type {ConvGeometry} from '../../geometry';
 import type {ConvInput, Gemm, GemmSession} from './gemm';
 import {WASM_BASE64} from './wasm/gemm_wat.generated';
 

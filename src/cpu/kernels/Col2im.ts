@@ -1,7 +1,7 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {util} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {im2colGeometry} from '../../conv_geometry';
+import {im2colGeometry} from '../../geometry';
 import {Col2im, Col2imAttrs, Col2imInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {addPatchesToImage} from '../patch_matrix';

@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {checkedConv2dGeometry, FusedActivation, GeometryOf} from '../../conv_geometry';
+import {checkedConv2dGeometry, FusedActivation, GeometryOf} from '../../geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs, FusedIm2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {convolveIm2col} from '../conv_im2col';

@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {im2colGeometry} from '../../conv_geometry';
+import {im2colGeometry} from '../../geometry';
 import {Im2col, Im2colAttrs, Im2colInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {patchMatrix} from '../patch_matrix';

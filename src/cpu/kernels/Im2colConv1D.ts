@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {conv1dGeometry, takeHandedOverGeometry} from '../../conv_geometry';
+import {conv1dGeometry, takeHandedOverGeometry} from '../../geometry';
 import {Im2colConv1D, Im2colConv1DAttrs, Im2colConv1DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {convolveIm2col} from '../conv_im2col';

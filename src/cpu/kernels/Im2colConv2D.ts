@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import {checkedConv2dGeometry, GeometryOf} from '../../conv_geometry';
+import {checkedConv2dGeometry, GeometryOf} from '../../geometry';
 import {Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {convolveIm2col} from '../conv_im2col';

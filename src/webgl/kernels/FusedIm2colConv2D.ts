@@ -1,7 +1,7 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {getKernel} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {checkedConv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf} from '../../conv_geometry';
+import {checkedConv2dGeometry, DEFAULT_LEAKYRELU_ALPHA, FusedActivation, GeometryOf} from '../../geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs, FusedIm2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';

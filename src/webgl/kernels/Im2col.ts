@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {im2colGeometry} from '../../conv_geometry';
+import {im2colGeometry} from '../../geometry';
 import {Im2col, Im2colAttrs, Im2colInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2col} from '../conv_im2col';

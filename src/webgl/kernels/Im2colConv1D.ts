@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {conv1dAs2d, conv2dGeometry, takeHandedOverGeometry} from '../../conv_geometry';
+import {conv1dAs2d, conv2dGeometry, takeHandedOverGeometry} from '../../geometry';
 import {Im2colConv1D, Im2colConv1DAttrs, Im2colConv1DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';

@@ -1,6 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {checkedConv2dGeometry, GeometryOf} from '../../conv_geometry';
+import {checkedConv2dGeometry, GeometryOf} from '../../geometry';
 import {Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DInputs} from '../../kernel_names';
 import {countKernelCall} from '../../stats';
 import {checkWebGL2, runIm2colConv} from '../conv_im2col';

@@ -3,7 +3,7 @@
  * webgl kernels: `vec4 activation(vec4 x)`, or for prelu/leakyrelu `vec4 activation(vec4 a)`
  * with the weights in `b` (see GemmEpilogue.activation).
  */
-import type {FusedActivation} from '../../conv_geometry';
+import type {FusedActivation} from '../../geometry';
 
 const KEEP_NAN = `
   bvec4 isNaN = isnan(x);

@@ -7,7 +7,7 @@
  * Output: the image, NHWC [batch, inH, inW, inC] or NCHW [batch, inC, inH, inW].
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import type {ConvGeometry} from '../../conv_geometry';
+import type {ConvGeometry} from '../../geometry';
 
 export class Col2imProgram implements GPGPUProgram {
   variableNames = ['patches'];

@@ -5,7 +5,7 @@
  * pass (see conv_im2col.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import {ConvGeometry, patchLength} from '../../conv_geometry';
+import {ConvGeometry, patchLength} from '../../geometry';
 import {PICK_VALUE_GLSL} from './glsl_util';
 
 export class FilterMatrixPackedProgram implements GPGPUProgram {

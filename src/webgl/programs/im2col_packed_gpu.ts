@@ -4,7 +4,7 @@
  * Output: [groups, groupSize, patchLength], packed, so one texel holds two consecutive patch
  * rows x two consecutive taps. Patch row (g, s) is output position
  * `firstPosition + g * groupStride + s`, positions numbered (image, outRow, outCol) as in
- * conv_geometry.ts. The conv driver writes chunks of whole output rows (groupStride =
+ * src/geometry. The conv driver writes chunks of whole output rows (groupStride =
  * outWidth); the Im2col kernel writes one group per image (groupStride = outHeight *
  * outWidth). Taps past the patch length and rows past the group read 0, so the GEMM can
  * sum whole texels.
@@ -14,7 +14,7 @@
  * share an input texel.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import {ConvGeometry, patchLength} from '../../conv_geometry';
+import {ConvGeometry, patchLength} from '../../geometry';
 import {PICK_VALUE_GLSL} from './glsl_util';
 
 export class Im2colPackedProgram implements GPGPUProgram {

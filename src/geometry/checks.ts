@@ -1,0 +1,155 @@
+/**
+ * Argument checks of the ops and kernels: each throws an Error that names the argument and
+ * shows the value given, before any tensor work or allocation.
+ */
+import {conv1dAs2d, conv2dGeometry} from './conv2d';
+import type {Conv1dSettings, Conv2dSettings, ConvGeometry} from './types';
+
+export function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function fail(opName: string, message: string): never {
+  throw new Error(`${opName}: ${message}`);
+}
+
+function isPositiveInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function isNonNegativeInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isPair(v: unknown, check: (x: unknown) => boolean): boolean {
+  return Array.isArray(v) && v.length === 2 && check(v[0]) && check(v[1]);
+}
+
+/** Accepts `n` or `[n, m]` of positive integers; returns the pair. */
+function positivePair(opName: string, argName: string, value: unknown, what: string):
+    [number, number] {
+  if (isPositiveInt(value)) return [value as number, value as number];
+  if (isPair(value, isPositiveInt)) return value as [number, number];
+  return fail(opName, `argument '${argName}' must be a positive integer or a pair ` +
+      `[${what}Height, ${what}Width] of positive integers, but got ${describe(value)}.`);
+}
+
+export function checkFloatDtype(opName: string, argName: string, dtype: string): void {
+  if (dtype !== 'float32') {
+    fail(opName, `argument '${argName}' must have dtype float32, but got ${dtype}.`);
+  }
+}
+
+export function checkRank(opName: string, argName: string, shape: number[], ranks: number[],
+                          layout: string): void {
+  if (!ranks.includes(shape.length)) {
+    fail(opName, `argument '${argName}' must be rank ${ranks.join(' or ')} (${layout}), ` +
+        `but got rank ${shape.length} with shape [${shape}].`);
+  }
+}
+
+function checkDimRoundingMode(opName: string, pad: unknown, mode: unknown): void {
+  if (mode == null) return;
+  if (mode !== 'floor' && mode !== 'round' && mode !== 'ceil') {
+    fail(opName, `argument 'dimRoundingMode' must be 'floor', 'round' or 'ceil', but got ` +
+        `${describe(mode)}.`);
+  }
+  if (typeof pad === 'string') {
+    fail(opName, `argument 'dimRoundingMode' (${mode}) needs a numeric or explicit 'pad', ` +
+        `but 'pad' is '${pad}'.`);
+  }
+}
+
+function checkExplicitPadding(opName: string, pad: unknown[], rank: number, dataFormat: string,
+                              spatialAxes: number[]): void {
+  const form = dataFormat.split('').map((d, i) => spatialAxes.includes(i) ?
+      `[${d.toLowerCase()}Before, ${d.toLowerCase()}After]` : '[0, 0]').join(', ');
+  const ok = pad.length === rank &&
+      pad.every((p, i) => isPair(p, isNonNegativeInt) &&
+          (spatialAxes.includes(i) || ((p as number[])[0] === 0 && (p as number[])[1] === 0)));
+  if (!ok) {
+    fail(opName, `argument 'pad' as explicit padding for ${dataFormat} must be [${form}] ` +
+        `of non-negative integers, but got ${describe(pad)}.`);
+  }
+}
+
+/**
+ * Checks a 2D convolution's arguments (rank-4 input), throwing an Error that names the
+ * argument, and returns the convolution's geometry. Runs before any tensor work.
+ */
+export function checkConv2dArgs(opName: string, xShape: number[], filterShape: number[],
+                                settings: Conv2dSettings): ConvGeometry {
+  const {pad, dataFormat, dimRoundingMode} = settings;
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
+  }
+  checkRank(opName, 'x', xShape, [4], dataFormat === 'NHWC' ?
+      '[batch, height, width, inChannels]' : '[batch, inChannels, height, width]');
+  checkRank(opName, 'filter', filterShape, [4],
+      '[filterHeight, filterWidth, inChannels, outChannels]');
+  const inChannels = dataFormat === 'NHWC' ? xShape[3] : xShape[1];
+  if (filterShape[2] !== inChannels) {
+    fail(opName, `argument 'filter' must have inChannels (dimension 2) equal to the input's ` +
+        `channels (${inChannels}), but got filter shape [${filterShape}].`);
+  }
+  if (filterShape[0] < 1 || filterShape[1] < 1) {
+    fail(opName, `argument 'filter' must have a height and width of at least 1, but got ` +
+        `filter shape [${filterShape}].`);
+  }
+  positivePair(opName, 'strides', settings.strides, 'stride');
+  positivePair(opName, 'dilations', settings.dilations, 'dilation');
+  if (typeof pad === 'number') {
+    if (!isNonNegativeInt(pad)) {
+      fail(opName, `argument 'pad' as a number must be a non-negative integer, but got ${pad}.`);
+    }
+  } else if (Array.isArray(pad)) {
+    checkExplicitPadding(opName, pad, 4, dataFormat, dataFormat === 'NHWC' ? [1, 2] : [2, 3]);
+  } else if (pad !== 'same' && pad !== 'valid') {
+    fail(opName, `argument 'pad' must be 'valid', 'same', a non-negative integer or explicit ` +
+        `padding, but got ${describe(pad)}.`);
+  }
+  checkDimRoundingMode(opName, pad, dimRoundingMode);
+  const geometry = conv2dGeometry(xShape, filterShape, settings);
+  if (geometry.outHeight < 0 || geometry.outWidth < 0) {
+    fail(opName, `the dilated filter (${geometry.effectiveFilterHeight}x` +
+        `${geometry.effectiveFilterWidth}) does not fit the padded input ` +
+        `(${xShape}) with pad ${describe(pad)}: output would be ` +
+        `${geometry.outHeight}x${geometry.outWidth}.`);
+  }
+  return geometry;
+}
+
+/**
+ * Checks a 1D convolution's arguments (rank-3 input: [batch, width, inChannels] for NWC,
+ * [batch, inChannels, width] for NCW) and returns the geometry of its 2D equivalent.
+ */
+export function checkConv1dArgs(opName: string, xShape: number[], filterShape: number[],
+                                settings: Conv1dSettings): ConvGeometry {
+  const {pad, dataFormat} = settings;
+  if (dataFormat !== 'NWC' && dataFormat !== 'NCW') {
+    fail(opName, `argument 'dataFormat' must be 'NWC' or 'NCW', but got ${describe(dataFormat)}.`);
+  }
+  checkRank(opName, 'x', xShape, [3], dataFormat === 'NWC' ?
+      '[batch, width, inChannels]' : '[batch, inChannels, width]');
+  checkRank(opName, 'filter', filterShape, [3], '[filterWidth, inChannels, outChannels]');
+  if (!isPositiveInt(settings.stride)) {
+    fail(opName, `argument 'stride' must be a positive integer, but got ${describe(settings.stride)}.`);
+  }
+  if (!isPositiveInt(settings.dilation)) {
+    fail(opName, `argument 'dilation' must be a positive integer, but got ` +
+        `${describe(settings.dilation)}.`);
+  }
+  if (Array.isArray(pad)) {
+    checkExplicitPadding(opName, pad, 3, dataFormat, dataFormat === 'NWC' ? [1] : [2]);
+  } else if (pad !== 'causal' && pad !== 'same' && pad !== 'valid' &&
+             !(typeof pad === 'number' && isNonNegativeInt(pad))) {
+    fail(opName, `argument 'pad' must be 'valid', 'same', 'causal', a non-negative integer or ` +
+        `explicit padding, but got ${describe(pad)}.`);
+  }
+  const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(xShape, filterShape, settings);
+  return checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d);
+}

@@ -1,0 +1,32 @@
+import {conv2dGeometry} from './conv2d';
+import type {Conv2dSettings, ConvGeometry} from './types';
+
+/**
+ * The geometry an op has just checked, handed to the kernel it runs next, so that a small
+ * convolution computes it once: computeConv2DInfo takes about 0.3 µs, a tenth of a whole
+ * 4x4 convolution. It is keyed by the attrs object the op built for this one call and is
+ * taken once, so no other call can pick it up.
+ */
+let handedOver: {attrs: object, geometry: ConvGeometry} | undefined;
+
+export function handOverGeometry(attrs: object, geometry: ConvGeometry): void {
+  handedOver = {attrs, geometry};
+}
+
+/** The geometry handed over with exactly this attrs object, if any; taking it clears it. */
+export function takeHandedOverGeometry(attrs: object): ConvGeometry | undefined {
+  const taken = handedOver;
+  if (taken === undefined || taken.attrs !== attrs) return undefined;
+  handedOver = undefined;
+  return taken.geometry;
+}
+
+/**
+ * The GeometryOf of this package's own 2D kernels: the geometry their op handed over, else
+ * conv2dGeometry. (Stand-ins for tfjs's kernels get tfjs's attrs, never handed over.)
+ */
+export function checkedConv2dGeometry(xShape: number[], filterShape: number[],
+                                      settings: Conv2dSettings): ConvGeometry {
+  return takeHandedOverGeometry(settings) ?? conv2dGeometry(xShape, filterShape, settings);
+}
+
