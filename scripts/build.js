@@ -1,5 +1,8 @@
-// Builds the package: one ESM and one CommonJS bundle (tfjs packages stay external peers),
-// plus .d.ts types from tsc. Usage: node scripts/build.js
+// Builds the package: ESM and CommonJS bundles of each entry (tfjs packages stay external
+// peers), plus .d.ts types from tsc. Entries: `tfjs-im2col` (cpu and webgl kernels),
+// `tfjs-im2col/cpu`, `tfjs-im2col/webgl` (one backend's kernels each). Module state lives on
+// a global (src/state.ts), so loading several entries or both formats registers everything
+// once. Usage: node scripts/build.js
 const {execFileSync} = require('child_process');
 const esbuild = require('esbuild');
 const {rmSync} = require('fs');
@@ -9,8 +12,8 @@ const root = path.join(__dirname, '..');
 execFileSync(process.execPath, [path.join(__dirname, 'build_wasm.js')], {stdio: 'inherit'});
 rmSync(path.join(root, 'dist'), {recursive: true, force: true});
 
+const entries = {index: 'src/index.ts', cpu: 'src/entries/cpu.ts', webgl: 'src/entries/webgl.ts'};
 const common = {
-  entryPoints: [path.join(root, 'src/index.ts')],
   bundle: true,
   platform: 'neutral',
   target: 'es2020',
@@ -18,7 +21,11 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
-esbuild.buildSync({...common, format: 'esm', outfile: path.join(root, 'dist/index.mjs')});
-esbuild.buildSync({...common, format: 'cjs', outfile: path.join(root, 'dist/index.cjs')});
+for (const [name, entry] of Object.entries(entries)) {
+  for (const [format, extension] of [['esm', 'mjs'], ['cjs', 'cjs']]) {
+    esbuild.buildSync({...common, entryPoints: [path.join(root, entry)], format,
+                       outfile: path.join(root, 'dist', `${name}.${extension}`)});
+  }
+}
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
              {cwd: root, stdio: 'inherit'});

@@ -3,6 +3,8 @@
  * workspace got. Cheap enough to stay on; tests and users read them to confirm that a
  * model really ran on im2col.
  */
+import {state} from './state';
+
 export interface KernelStats {
   /** Calls per kernel, keyed `${kernelName}/${backendName}`. */
   calls: Record<string, number>;
@@ -10,28 +12,25 @@ export interface KernelStats {
   peakWorkspaceBytes: number;
 }
 
-/** Calls per backend per kernel: nested maps, so counting builds no string. */
-let calls = new Map<string, Map<string, number>>();
-let peakWorkspaceBytes = 0;
-
 export function countKernelCall(kernelName: string, backendName: string, workspaceBytes: number):
     void {
-  let perBackend = calls.get(kernelName);
-  if (perBackend === undefined) calls.set(kernelName, perBackend = new Map());
+  // Nested maps, so counting builds no string; in the state every copy of the package shares.
+  let perBackend = state.calls.get(kernelName);
+  if (perBackend === undefined) state.calls.set(kernelName, perBackend = new Map());
   perBackend.set(backendName, (perBackend.get(backendName) ?? 0) + 1);
-  if (workspaceBytes > peakWorkspaceBytes) peakWorkspaceBytes = workspaceBytes;
+  if (workspaceBytes > state.peakWorkspaceBytes) state.peakWorkspaceBytes = workspaceBytes;
 }
 
 /** A snapshot of the counters. */
 export function kernelStats(): KernelStats {
   const snapshot: Record<string, number> = {};
-  for (const [kernelName, perBackend] of calls) {
+  for (const [kernelName, perBackend] of state.calls) {
     for (const [backendName, count] of perBackend) snapshot[`${kernelName}/${backendName}`] = count;
   }
-  return {calls: snapshot, peakWorkspaceBytes};
+  return {calls: snapshot, peakWorkspaceBytes: state.peakWorkspaceBytes};
 }
 
 export function resetKernelStats(): void {
-  calls = new Map();
-  peakWorkspaceBytes = 0;
+  state.calls.clear();
+  state.peakWorkspaceBytes = 0;
 }

@@ -5,23 +5,20 @@
  * gradient and tf.fused.conv2d's custom one (so dilated conv layers train).
  */
 import {Conv2D, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, Tensor4D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
-import type {Conv2dSettings} from './geometry';
+import {Conv2dSettings, describe} from './geometry';
 import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backprop';
 import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_conv2d_capture';
-import {standInsFor} from './stand_ins';
+import {state} from './state';
 
+/** A backend this package has a driver for ('cpu', 'webgl' where their entries are loaded). */
 export type Im2colBackendName = 'cpu' | 'webgl';
-const BACKENDS: readonly Im2colBackendName[] = ['cpu', 'webgl'];
 
 export interface UseIm2colOptions {
-  /** Backends to switch (default: every one of cpu and webgl that is loaded). */
+  /** Backends to switch (default: every backend with a registered driver that is loaded). */
   backends?: Im2colBackendName[];
 }
 
-/** Backends whose kernels are switched now. */
-const switched = new Set<string>();
-/** Undoes the gradient swaps; set while any backend is switched. */
-let restoreGradients: (() => void) | null = null;
+const standInsFor = (name: string): KernelConfig[] => state.drivers.get(name)?.standIns ?? [];
 
 /**
  * Conv2D's gradient under the switch: im2col; tfjs's own where tfjs's geometry is off or
@@ -73,10 +70,14 @@ function swapKernels(kernels: KernelConfig[]): void {
  * nothing. Backends loaded after the call are not switched.
  */
 export function useIm2col(options: UseIm2colOptions = {}): () => void {
-  const requested = options.backends ?? BACKENDS;
-  if (!Array.isArray(requested) || requested.some(b => !BACKENDS.includes(b))) {
-    throw new Error(`useIm2col: option 'backends' must be an array of ${BACKENDS.map(b => `'${b}'`)
-        .join(' and ')}, but got ${JSON.stringify(requested)}.`);
+  const drivers = [...state.drivers.keys()];
+  const requested: string[] = options.backends ?? drivers;
+  if (!Array.isArray(requested) || requested.some(b => !drivers.includes(b))) {
+    const names = drivers.map(b => `'${b}'`);
+    const listed = names.length < 2 ? names.join('') :
+        `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+    throw new Error(`useIm2col: option 'backends' must be an array of ${listed} (the backends ` +
+        `whose tfjs-im2col drivers are loaded), but got ${describe(requested)}.`);
   }
   const loaded = (name: string) => standInsFor(name).length > 0 &&
       standInsFor(name).every(c => getKernel(c.kernelName, name) != null);
@@ -85,29 +86,39 @@ export function useIm2col(options: UseIm2colOptions = {}): () => void {
     throw new Error(`useIm2col: backend '${missing[0]}' is not loaded or has no tfjs-im2col ` +
         `kernels; import its tfjs package (e.g. @tensorflow/tfjs-backend-${missing[0]}) first.`);
   }
+  const {switched} = state;
   const toSwitch = requested.filter(name => loaded(name) && !switched.has(name));
   if (toSwitch.length === 0 && !requested.some(name => switched.has(name))) {
     throw new Error(`useIm2col: none of the backends ${requested.join(', ')} is loaded; ` +
-        `import @tensorflow/tfjs-backend-cpu or @tensorflow/tfjs-backend-webgl first.`);
+        `import ${requested.map(name => `@tensorflow/tfjs-backend-${name}`).join(' or ')} first.`);
   }
   const originals: KernelConfig[] = [];
   for (const name of toSwitch) {
     const standIns = standInsFor(name);
-    originals.push(...standIns.map(c => getKernel(c.kernelName, name) as KernelConfig));
+    for (const config of standIns) {
+      const original = getKernel(config.kernelName, name) as KernelConfig;
+      originals.push(original);
+      state.replaced.set(`${name}/${config.kernelName}`, original);
+    }
     swapKernels(standIns);
     switched.add(name);
   }
-  if (toSwitch.length > 0 && restoreGradients == null) restoreGradients = swapGradients();
+  if (toSwitch.length > 0 && state.restoreGradients == null) {
+    state.restoreGradients = swapGradients();
+  }
 
   let restored = false;
   return () => {
     if (restored) return;
     restored = true;
     swapKernels(originals);
+    for (const original of originals) {
+      state.replaced.delete(`${original.backendName}/${original.kernelName}`);
+    }
     for (const name of toSwitch) switched.delete(name);
-    if (switched.size === 0 && restoreGradients != null) {
-      restoreGradients();
-      restoreGradients = null;
+    if (switched.size === 0 && state.restoreGradients != null) {
+      state.restoreGradients();
+      state.restoreGradients = null;
     }
   };
 }

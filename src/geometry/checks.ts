@@ -5,11 +5,44 @@
 import {conv1dAs2d, conv2dGeometry} from './conv2d';
 import type {Conv1dSettings, Conv2dSettings, ConvGeometry} from './types';
 
-export function describe(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+/**
+ * A value as an error message shows it: numbers as JavaScript writes them (NaN, Infinity,
+ * -0), strings quoted, arrays and plain objects element by element.
+ */
+export function describe(value: unknown, depth = 0): string {
+  switch (typeof value) {
+    case 'number': return Object.is(value, -0) ? '-0' : String(value);
+    case 'string': return JSON.stringify(value);
+    case 'bigint': return `${value}n`;
+    case 'function': return 'a function';
+    case 'symbol': return value.toString();
+    case 'undefined': return 'undefined';
+  }
+  if (value === null || typeof value !== 'object') return String(value);
+  if (depth > 3) return Array.isArray(value) ? '[...]' : '{...}';
+  if (Array.isArray(value)) return `[${value.map(v => describe(v, depth + 1)).join(',')}]`;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return `a ${(value as object).constructor?.name ?? 'object'}`;
+  }
+  return `{${Object.entries(value).map(([k, v]) => `${k}: ${describe(v, depth + 1)}`)
+      .join(', ')}}`;
+}
+
+/**
+ * The most values one tensor may hold here: int32 indexing (tfjs's shaders, typed-array
+ * limits of some engines). A larger output is refused by name instead of failing inside an
+ * allocation.
+ */
+export const MAX_TENSOR_VALUES = 2 ** 31 - 1;
+
+/** Fails unless a tensor of `shape` fits one typed array; `cause` names what made it so big. */
+export function checkTensorSize(opName: string, what: string, shape: number[], cause: string):
+    void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size > MAX_TENSOR_VALUES) {
+    fail(opName, `${cause} gives ${what} of shape [${shape}], ${size.toExponential(2)} ` +
+        `values, more than one tensor can hold (${MAX_TENSOR_VALUES}).`);
   }
 }
 
@@ -82,7 +115,8 @@ function checkExplicitPadding(opName: string, pad: unknown[], rank: number, data
  * argument, and returns the convolution's geometry. Runs before any tensor work.
  */
 export function checkConv2dArgs(opName: string, xShape: number[], filterShape: number[],
-                                settings: Conv2dSettings): ConvGeometry {
+                                settings: Conv2dSettings, padAsGiven: unknown = settings.pad):
+    ConvGeometry {
   const {pad, dataFormat, dimRoundingMode} = settings;
   if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
     fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
@@ -104,7 +138,8 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
   positivePair(opName, 'dilations', settings.dilations, 'dilation');
   if (typeof pad === 'number') {
     if (!isNonNegativeInt(pad)) {
-      fail(opName, `argument 'pad' as a number must be a non-negative integer, but got ${pad}.`);
+      fail(opName, `argument 'pad' as a number must be a non-negative integer, but got ` +
+          `${describe(pad)}.`);
     }
   } else if (Array.isArray(pad)) {
     checkExplicitPadding(opName, pad, 4, dataFormat, dataFormat === 'NHWC' ? [1, 2] : [2, 3]);
@@ -117,9 +152,12 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
   if (geometry.outHeight < 0 || geometry.outWidth < 0) {
     fail(opName, `the dilated filter (${geometry.effectiveFilterHeight}x` +
         `${geometry.effectiveFilterWidth}) does not fit the padded input ` +
-        `(${xShape}) with pad ${describe(pad)}: output would be ` +
+        `(${xShape}) with pad ${describe(padAsGiven)}: output would be ` +
         `${geometry.outHeight}x${geometry.outWidth}.`);
   }
+  const cause = typeof pad === 'string' ? `argument 'x' of shape [${xShape}] with filter ` +
+      `[${filterShape}]` : `argument 'pad' (${describe(padAsGiven)})`;
+  checkTensorSize(opName, 'an output', geometry.outShape, cause);
   return geometry;
 }
 
@@ -151,5 +189,5 @@ export function checkConv1dArgs(opName: string, xShape: number[], filterShape: n
         `explicit padding, but got ${describe(pad)}.`);
   }
   const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(xShape, filterShape, settings);
-  return checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d);
+  return checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d, pad);
 }

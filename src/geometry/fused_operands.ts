@@ -36,7 +36,12 @@ export interface OperandStrides {
 /** Strides of an operand that broadcasts to the output; null when it does not. */
 export function operandStrides(operandShape: number[], g: ConvGeometry): OperandStrides | null {
   const dataFormat = g.dataFormat === 'channelsLast' ? 'NHWC' : 'NCHW';
-  const aligned = alignedOperandShape(operandShape, dataFormat);
+  return broadcastStrides(alignedOperandShape(operandShape, dataFormat), g);
+}
+
+/** Strides of an operand of the aligned (rank-4) shape `aligned`; null unless it broadcasts. */
+export function broadcastStrides(aligned: number[], g: ConvGeometry): OperandStrides | null {
+  const dataFormat = g.dataFormat === 'channelsLast' ? 'NHWC' : 'NCHW';
   if (aligned.length !== 4) return null;
   const strides = [0, 0, 0, 0];
   let size = 1;

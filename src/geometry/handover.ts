@@ -1,3 +1,4 @@
+import {state} from '../state';
 import {conv2dGeometry} from './conv2d';
 import type {Conv2dSettings, ConvGeometry} from './types';
 
@@ -5,19 +6,18 @@ import type {Conv2dSettings, ConvGeometry} from './types';
  * The geometry an op has just checked, handed to the kernel it runs next, so that a small
  * convolution computes it once: computeConv2DInfo takes about 0.3 µs, a tenth of a whole
  * 4x4 convolution. It is keyed by the attrs object the op built for this one call and is
- * taken once, so no other call can pick it up.
+ * taken once, so no other call can pick it up. It is kept in the shared state, since the op
+ * and the kernel may come from two copies of the package.
  */
-let handedOver: {attrs: object, geometry: ConvGeometry} | undefined;
-
 export function handOverGeometry(attrs: object, geometry: ConvGeometry): void {
-  handedOver = {attrs, geometry};
+  state.handedOver = {attrs, geometry};
 }
 
 /** The geometry handed over with exactly this attrs object, if any; taking it clears it. */
 export function takeHandedOverGeometry(attrs: object): ConvGeometry | undefined {
-  const taken = handedOver;
+  const taken = state.handedOver;
   if (taken === undefined || taken.attrs !== attrs) return undefined;
-  handedOver = undefined;
+  state.handedOver = undefined;
   return taken.geometry;
 }
 

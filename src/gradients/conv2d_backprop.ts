@@ -12,6 +12,7 @@ import {add, concat, dispose, engine, getBackend, getKernel, matMul, pad, reshap
 import {workspaceBytes} from '../config';
 import {conv2dGeometry, Conv2dSettings, OutputTile, outputTiles, tileConvolution} from '../geometry';
 import {Col2im, Col2imAttrs, FusedIm2colConv2D, Im2col, Im2colAttrs} from '../kernel_names';
+import {state} from '../state';
 
 export interface Conv2dGradients {
   dx: () => Tensor4D;
@@ -19,12 +20,14 @@ export interface Conv2dGradients {
 }
 
 /**
- * Whether the active backend has every kernel the im2col gradients run (Im2col, Col2im, and
- * FusedIm2colConv2D, which recomputes a PReLU/leaky-ReLU input).
+ * Whether the active backend can run every kernel the im2col gradients run (Im2col, Col2im,
+ * and FusedIm2colConv2D, which recomputes a PReLU/leaky-ReLU input).
  */
 export function im2colGradientsAvailable(): boolean {
   const backend = getBackend();
-  return [Im2col, Col2im, FusedIm2colConv2D].every(name => getKernel(name, backend) != null);
+  const registered = state.drivers.get(backend);
+  return registered != null && registered.driver.unsupported() == null &&
+      [Im2col, Col2im, FusedIm2colConv2D].every(name => getKernel(name, backend) != null);
 }
 
 /** Patch-matrix attributes of a convolution with this filter size and these settings. */

@@ -40,43 +40,40 @@ function preActivation(saved: FusedConv2dSaved, attrs: FusedIm2colConv2DAttrs): 
       {...attrs, activation: 'linear'} as unknown as {}) as Tensor;
 }
 
+/** The gradient through the activation: dz from dy (and the PReLU weights' gradient). */
+type ActivationGradient = (dy: Tensor, saved: FusedConv2dSaved, attrs: FusedIm2colConv2DAttrs) =>
+    {dz: Tensor, dPreluActivationWeights?: Tensor};
+
+/** Every fused activation's gradient, keyed by name: a missing one is a compile error. */
+const ACTIVATION_GRADIENTS: Record<FusedActivation, ActivationGradient> = {
+  linear: dy => ({dz: dy}),
+  relu: (dy, {y}) => ({dz: mul(dy, step(y))}),
+  relu6: (dy, {y}) => ({dz: mul(dy, cast(logicalAnd(greater(y, 0), less(y, 6)), 'float32'))}),
+  // y = exp(z) - 1 below zero, so dy/dz = y + 1 there.
+  elu: (dy, {y}) => ({dz: where(greater(y, 0), dy, mul(dy, add(y, 1)))}),
+  sigmoid: (dy, {y}) => ({dz: mul(dy, mul(y, sub(scalar(1), y)))}),
+  leakyrelu: (dy, saved, attrs) => {
+    const positive = greater(preActivation(saved, attrs), 0);
+    return {dz: where(positive, dy, mul(dy, attrs.leakyreluAlpha ?? DEFAULT_LEAKYRELU_ALPHA))};
+  },
+  prelu: (dy, saved, attrs) => {
+    const z = preActivation(saved, attrs);
+    const positive = greater(z, 0);
+    const alpha = saved.preluActivationWeights as Tensor;
+    const alignedAlpha = reshape(alpha, alignedOperandShape(alpha.shape, attrs.dataFormat));
+    return {
+      dz: where(positive, dy, mul(dy, alignedAlpha)),
+      dPreluActivationWeights: reduceToOperand(where(positive, mul(dy, 0), mul(dy, z)),
+                                               alpha.shape, attrs.dataFormat)
+    };
+  },
+};
+
 export function fusedConv2dBackprop(dy: Tensor4D, saved: FusedConv2dSaved,
                                     attrs: FusedIm2colConv2DAttrs): FusedConv2dGradients {
-  const {y, bias, preluActivationWeights} = saved;
+  const {bias} = saved;
   const activation = (attrs.activation ?? 'linear') as FusedActivation;
-  let dz: Tensor = dy;
-  let dPreluActivationWeights: Tensor | undefined;
-  switch (activation) {
-    case 'linear':
-      break;
-    case 'relu':
-      dz = mul(dy, step(y));
-      break;
-    case 'relu6':
-      dz = mul(dy, cast(logicalAnd(greater(y, 0), less(y, 6)), 'float32'));
-      break;
-    case 'elu':  // y = exp(z) - 1 below zero, so dy/dz = y + 1 there
-      dz = where(greater(y, 0), dy, mul(dy, add(y, 1)));
-      break;
-    case 'sigmoid':
-      dz = mul(dy, mul(y, sub(scalar(1), y)));
-      break;
-    case 'leakyrelu': {
-      const positive = greater(preActivation(saved, attrs), 0);
-      dz = where(positive, dy, mul(dy, attrs.leakyreluAlpha ?? DEFAULT_LEAKYRELU_ALPHA));
-      break;
-    }
-    case 'prelu': {
-      const z = preActivation(saved, attrs);
-      const positive = greater(z, 0);
-      const alpha = preluActivationWeights as Tensor;
-      const alignedAlpha = reshape(alpha, alignedOperandShape(alpha.shape, attrs.dataFormat));
-      dz = where(positive, dy, mul(dy, alignedAlpha));
-      dPreluActivationWeights = reduceToOperand(
-          where(positive, mul(dy, 0), mul(dy, z)), alpha.shape, attrs.dataFormat);
-      break;
-    }
-  }
+  const {dz, dPreluActivationWeights} = ACTIVATION_GRADIENTS[activation](dy, saved, attrs);
   const conv = conv2dBackprop(dz as Tensor4D, saved.x, saved.filter, attrs);
   return {
     dx: conv.dx(),

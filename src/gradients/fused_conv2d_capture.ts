@@ -8,6 +8,7 @@
 import {engine, reshape, Tensor, Tensor4D, TensorInfo} from '@tensorflow/tfjs-core';
 import {conv2dGeometry, Conv2dSettings, tfjsConv2dGeometry} from '../geometry';
 import type {FusedIm2colConv2DAttrs} from '../kernel_names';
+import {state} from '../state';
 import {im2colGradientsAvailable} from './conv2d_backprop';
 import {fusedConv2dBackprop} from './fused_conv2d_backprop';
 
@@ -19,9 +20,9 @@ interface FusedCall {
 /** The FusedConv2D call made inside the innermost custom function now running. */
 let capture: {call?: FusedCall} | null = null;
 
-/** Called by FusedConv2D stand-ins with their output. */
-export function recordFusedConv2dCall(result: TensorInfo, attrs: FusedIm2colConv2DAttrs): void {
-  if (capture != null) capture.call = {dataId: result.dataId, attrs};
+/** Told of each FusedConv2D stand-in call (state.onFusedConv2dCall) while bridged. */
+function recordFusedConv2dCall(result: TensorInfo, attrs: object): void {
+  if (capture != null) capture.call = {dataId: result.dataId, attrs: attrs as FusedIm2colConv2DAttrs};
 }
 
 /**
@@ -44,6 +45,7 @@ export function bridgeFusedConv2dGradients(): () => void {
   const target = engine() as unknown as {customGrad: CustomGrad};
   const hadOwn = Object.prototype.hasOwnProperty.call(target, 'customGrad');
   const original = target.customGrad;
+  state.onFusedConv2dCall = recordFusedConv2dCall;
   target.customGrad = function(this: unknown, f) {
     return original.call(this, (...args: unknown[]) => {
       const outer = capture;
@@ -79,6 +81,7 @@ export function bridgeFusedConv2dGradients(): () => void {
     });
   };
   return () => {
+    state.onFusedConv2dCall = null;
     if (hadOwn) {
       target.customGrad = original;
     } else {

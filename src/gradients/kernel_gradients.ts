@@ -1,5 +1,5 @@
 /**
- * Gradients of this package's kernels, registered with tfjs on import. Each is im2col-based
+ * Gradients of this package's kernels, registered with tfjs with its kernels (register.ts). Each is im2col-based
  * (conv2d_backprop), so every setting the forward pass accepts, dilation included, has one.
  * FusedIm2colConv2D gets its gradient from its op (fusedIm2colConv2d), as tfjs's FusedConv2D
  * does: a registered gradient cannot save optional inputs (bias, PReLU weights).
@@ -7,6 +7,7 @@
 import {GradConfig, registerGradient, reshape, Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import {conv1dAs2d} from '../geometry';
 import {Col2im, Col2imAttrs, Im2col, Im2colAttrs, Im2colConv1D, Im2colConv1DAttrs, Im2colConv2D, Im2colConv2DAttrs} from '../kernel_names';
+import {registerOnce} from '../state';
 import {conv2dBackprop, runCol2im, runIm2col} from './conv2d_backprop';
 
 export const im2colConv2DGradConfig: GradConfig = {
@@ -59,7 +60,12 @@ export const col2imGradConfig: GradConfig = {
   }
 };
 
-for (const config of [im2colConv2DGradConfig, im2colConv1DGradConfig, im2colGradConfig,
-                      col2imGradConfig]) {
-  registerGradient(config);
+/** Registers the gradients above, once per realm (several copies of the package may load). */
+export function registerIm2colGradients(): void {
+  registerOnce('gradients', () => {
+    for (const config of [im2colConv2DGradConfig, im2colConv1DGradConfig, im2colGradConfig,
+                          col2imGradConfig]) {
+      registerGradient(config);
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import {engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad} from '../geometry';
+import {checkConv2dArgs, checkRank, checkTensorSize, Conv2dDataFormat, Conv2dPad, describe, patchLength} from '../geometry';
 import {Im2col, Im2colAttrs} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
 
@@ -23,12 +23,14 @@ function im2col_(x: Tensor3D | Tensor4D | TensorLike, filterSize: [number, numbe
                                                                   filterSize;
   if (!Array.isArray(size) || size.length !== 2 || !size.every(sizeOk)) {
     throw new Error(`${opName}: argument 'filterSize' must be a positive integer or a pair ` +
-        `[filterHeight, filterWidth] of positive integers, but got ${JSON.stringify(filterSize)}.`);
+        `[filterHeight, filterWidth] of positive integers, but got ${describe(filterSize)}.`);
   }
   const x4dShape = $x.rank === 3 ? [1, ...$x.shape] : $x.shape;
   const inChannels = dataFormat === 'NCHW' ? x4dShape[1] : x4dShape[3];
-  checkConv2dArgs(opName, x4dShape, [size[0], size[1], inChannels, 1],
-                  {strides, pad, dataFormat, dilations});
+  const g = checkConv2dArgs(opName, x4dShape, [size[0], size[1], inChannels, 1],
+                          {strides, pad, dataFormat, dilations});
+  checkTensorSize(opName, 'a patch matrix', [g.batchSize, g.outHeight * g.outWidth, patchLength(g)],
+                  `arguments 'filterSize' (${describe(filterSize)}) and 'pad' (${describe(pad)})`);
   checkKernelAvailable(opName, Im2col);
 
   const attrs: Im2colAttrs = {filterSize: size, strides, pad, dilations, dataFormat};

@@ -1,6 +1,7 @@
 /** Small helpers shared by the ops: input conversion and kernel availability. */
 import {getBackend, getKernel, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {checkFloatDtype} from '../geometry';
+import {state} from '../state';
 
 /**
  * A float32 tensor from a Tensor or TensorLike; a non-float tensor is refused (tf.conv2d
@@ -31,8 +32,9 @@ export function checkKernelAvailable(opName: string, kernelName: string): void {
   let found = foundKernels.get(backend);
   if (found?.has(kernelName)) return;
   if (getKernel(kernelName, backend) == null) {
+    const loaded = [...state.drivers.keys()].map(name => `'${name}'`).join(', ');
     throw new Error(`${opName}: the active backend '${backend}' has no ${kernelName} kernel; ` +
-        `tfjs-im2col provides kernels for the 'cpu' and 'webgl' backends.`);
+        `the tfjs-im2col drivers loaded are for ${loaded || 'no backend'}.`);
   }
   if (found === undefined) foundKernels.set(backend, found = new Set());
   found.add(kernelName);

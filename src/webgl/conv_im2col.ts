@@ -103,11 +103,11 @@ export interface ConvEpilogue {
   leakyreluAlpha?: TensorInfo;
 }
 
-export function checkWebGL2(kernelName: string): void {
-  if (env().getNumber('WEBGL_VERSION') !== 2) {
-    throw new Error(`${kernelName}: the webgl kernels of tfjs-im2col need WebGL 2, but this ` +
-        `context has WEBGL_VERSION ${env().getNumber('WEBGL_VERSION')}.`);
-  }
+/** Why this context cannot run the package's shaders (they need WebGL 2), or null. */
+export function webglUnsupported(): string | null {
+  const version = env().getNumber('WEBGL_VERSION');
+  return version === 2 ? null :
+      `the webgl kernels of tfjs-im2col need WebGL 2, but this context has WEBGL_VERSION ${version}`;
 }
 
 function texelSize(backend: MathBackendWebGL, info: TensorInfo): [number, number] {

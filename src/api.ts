@@ -1,0 +1,24 @@
+/**
+ * The public API without any backend's kernels: the ops, useIm2col, the flags and counters.
+ * The entries add drivers: `tfjs-im2col` (index.ts) registers cpu and webgl,
+ * `tfjs-im2col/cpu` and `tfjs-im2col/webgl` (entries/) one each.
+ */
+import './config';
+
+export {explainConv1d, explainConv2d} from './ops/explain';
+export type {Explanation} from './ops/explain';
+export {fusedIm2colConv2d} from './ops/fused_im2col_conv2d';
+export type {FusedIm2colConv2dArgs} from './ops/fused_im2col_conv2d';
+export {im2col} from './ops/im2col';
+export {im2colConv1d} from './ops/im2col_conv1d';
+export {im2colConv2d} from './ops/im2col_conv2d';
+export {CPU_GEMM_FLAG, WORKSPACE_BYTES_FLAG} from './config';
+export {availableCpuGemms} from './cpu/gemm';
+export type {CpuGemmName} from './cpu/gemm';
+export {useIm2col} from './use_im2col';
+export type {Im2colBackendName, UseIm2colOptions} from './use_im2col';
+export {kernelStats, resetKernelStats} from './stats';
+export type {KernelStats} from './stats';
+export * from './kernel_names';
+export type {FusedActivation} from './geometry';
+export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, DimRoundingMode, ExplicitPadding} from './geometry';

@@ -1,0 +1,40 @@
+/**
+ * The cpu backend's driver: convolutions tiled within IM2COL_WORKSPACE_BYTES on the CPU GEMM
+ * (WebAssembly SIMD, or the TypeScript fallback), reading and writing the backend's own
+ * typed arrays.
+ */
+import type {TensorInfo} from '@tensorflow/tfjs-core';
+import {util} from '@tensorflow/tfjs-core';
+import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
+import type {BackendDriver} from '../engine/driver';
+import {patchLength} from '../geometry';
+import {convolveIm2col} from './conv_im2col';
+import {cpuTileEpilogue} from './epilogue';
+import {addPatchesToImage, patchMatrix} from './patch_matrix';
+
+function valuesOf(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+export const cpuDriver: BackendDriver<MathBackendCPU> = {
+  backendName: 'cpu',
+  unsupported: () => null,
+  conv(backend, x, filter, g, outShape, epilogue) {
+    const tile = epilogue == null ? undefined :
+        cpuTileEpilogue(epilogue, g, t => valuesOf(backend, t));
+    const {out, workspaceBytes} =
+        convolveIm2col(valuesOf(backend, x), valuesOf(backend, filter), g, tile);
+    return {out: backend.makeTensorInfo(outShape, 'float32', out), workspaceBytes};
+  },
+  im2col(backend, x, g) {
+    const patches = patchMatrix(valuesOf(backend, x), g);
+    const shape = [g.batchSize, g.outHeight * g.outWidth, patchLength(g)];
+    return {out: backend.makeTensorInfo(shape, 'float32', patches),
+            workspaceBytes: patches.byteLength};
+  },
+  col2im(backend, patches, g) {
+    const image = new Float32Array(util.sizeFromShape(g.inShape));
+    addPatchesToImage(valuesOf(backend, patches), g, image);
+    return backend.makeTensorInfo(g.inShape, 'float32', image);
+  },
+};

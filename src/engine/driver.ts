@@ -1,0 +1,42 @@
+/**
+ * What a backend gives the engine: one driver per backend (cpu/driver.ts, webgl/driver.ts).
+ * The kernel factory (src/kernels/) builds every kernel of this package, and the stand-ins
+ * useIm2col swaps in for tfjs's own, from a driver; src/register.ts registers them. A new
+ * backend is one driver plus one `registerDriver` call.
+ *
+ * A driver works on the backend's own TensorInfos and storage. The geometry is checked and
+ * complete; the driver may read x and filter under the geometry's rank-4 shapes (`g.inShape`,
+ * `g.filterShape`) whatever their own rank (a 1D convolution is the 2D one of height 1).
+ * The gradients need nothing more: they are GEMMs (tfjs's MatMul on the same backend) beside
+ * this package's Im2col and Col2im kernels.
+ */
+import type {KernelBackend, TensorInfo} from '@tensorflow/tfjs-core';
+import type {ConvGeometry} from '../geometry';
+import type {Epilogue} from './epilogue';
+
+export interface DriverResult {
+  out: TensorInfo;
+  /** The largest patch-matrix workspace the call used, in bytes (kernelStats). */
+  workspaceBytes: number;
+}
+
+export interface BackendDriver<B extends KernelBackend = KernelBackend> {
+  /** The tfjs backend this driver's kernels are registered for. */
+  readonly backendName: string;
+  /**
+   * Why the backend cannot run these kernels now (e.g. WebGL 1), or null. Then the package's
+   * own kernels throw it, and the stand-ins hand their calls to tfjs's own kernels.
+   */
+  unsupported(): string | null;
+  /**
+   * im2col, one GEMM by the filter matrix and the epilogue (null: none): the convolution
+   * of geometry `g`, returned as a tensor of `outShape` (g.outShape, or for a 1D
+   * convolution the same values as rank 3).
+   */
+  conv(backend: B, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, outShape: number[],
+       epilogue: Epilogue<TensorInfo> | null): DriverResult;
+  /** The whole patch matrix, [batch, outHeight * outWidth, patchLength]. */
+  im2col(backend: B, x: TensorInfo, g: ConvGeometry): DriverResult;
+  /** col2im: patch-matrix rows added back onto an image of g.inShape (im2col's adjoint). */
+  col2im(backend: B, patches: TensorInfo, g: ConvGeometry): TensorInfo;
+}

@@ -1,0 +1,22 @@
+import type {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {BackendDriver} from '../engine/driver';
+import {state, warnOnce} from '../state';
+
+/**
+ * `run`, where the driver's backend can run this package's kernels now. Where it cannot, a
+ * kernel of this package throws the reason; a stand-in (`standIn`) runs the tfjs kernel that
+ * useIm2col replaced, with one warning, so switching never breaks a working tfjs op.
+ */
+export function whereSupported<A>(driver: BackendDriver, kernelName: string, standIn: boolean,
+                                  run: (args: A) => TensorInfo): KernelFunc {
+  const kernelFunc = (args: A): TensorInfo => {
+    const reason = driver.unsupported();
+    if (reason == null) return run(args);
+    const original = standIn ? state.replaced.get(`${driver.backendName}/${kernelName}`) : undefined;
+    if (original == null) throw new Error(`${kernelName}: ${reason}.`);
+    warnOnce(`unsupported/${driver.backendName}`, `tfjs-im2col: ${reason}; ` +
+        `tfjs's own ${driver.backendName} kernels run the convolutions instead.`);
+    return original.kernelFunc(args as never) as TensorInfo;
+  };
+  return kernelFunc as unknown as KernelFunc;
+}

@@ -1,0 +1,30 @@
+/**
+ * The webgl backend's driver: the package's GLSL programs (im2col, filter matrix, GEMM with
+ * the epilogue, col2im) on tfjs's packed textures, through MathBackendWebGL.runWebGLProgram.
+ */
+import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import type {BackendDriver} from '../engine/driver';
+import {runIm2col, runIm2colConv, webglUnsupported} from './conv_im2col';
+import {webglEpilogue} from './epilogue';
+import {Col2imProgram} from './programs/col2im_gpu';
+
+export const webglDriver: BackendDriver<MathBackendWebGL> = {
+  backendName: 'webgl',
+  unsupported: webglUnsupported,
+  conv(backend, x, filter, g, outShape, epilogue) {
+    const {epilogue: shaderEpilogue, intermediates} = webglEpilogue(epilogue, backend);
+    try {
+      // Rank-3 (1D) tensors are the rank-4 ones of height 1: the same textures.
+      return runIm2colConv(backend, {...x, shape: g.inShape}, {...filter, shape: g.filterShape},
+                           g, shaderEpilogue, outShape.length as 3 | 4);
+    } finally {
+      for (const t of intermediates) backend.disposeIntermediateTensorInfo(t);
+    }
+  },
+  im2col(backend, x, g) {
+    const out = runIm2col(backend, x, g);
+    return {out, workspaceBytes: 4 * out.shape.reduce((a, b) => a * b, 1)};
+  },
+  col2im: (backend, patches, g) =>
+      backend.runWebGLProgram(new Col2imProgram(g), [patches], 'float32'),
+};
