@@ -11,7 +11,7 @@ import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_
 import {state} from './state';
 
 /** A backend this package has a driver for ('cpu', 'webgl' where their entries are loaded). */
-export type Im2colBackendName = 'cpu' | 'webgl';
+export type Im2colBackendName = 'cpu' | 'webgl' | (string & {});
 
 export interface UseIm2colOptions {
   /** Backends to switch (default: every backend with a registered driver that is loaded). */
