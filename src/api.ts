@@ -4,6 +4,7 @@
  * `tfjs-im2col/cpu` and `tfjs-im2col/webgl` (entries/) one each.
  */
 import './config';
+import {registerIm2colGradients} from './gradients/kernel_gradients';
 
 export {explainConv1d, explainConv2d} from './ops/explain';
 export type {Explanation} from './ops/explain';
@@ -22,3 +23,6 @@ export type {KernelStats} from './stats';
 export * from './kernel_names';
 export type {FusedActivation} from './geometry';
 export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, DimRoundingMode, ExplicitPadding} from './geometry';
+
+// The kernels' gradients are backend-neutral (tfjs keys them by kernel name alone).
+registerIm2colGradients();
