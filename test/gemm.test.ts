@@ -86,24 +86,56 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
   it.each(SIZES)('m=%i n=%i k=%i, one tile, row-major output', (m, n, k) => {
     const a = randomValues(m * k, m * 1000 + k);
     const b = randomValues(k * n, n * 7 + k);
-    const session = gemm().begin(b, k, n, m);
-    session.a.set(a);
+    const plan = gemm().prepare(b, 0, n, k, n, m);
+    plan.a.set(a, plan.aOffset);
     const out = new Float32Array(m * n).fill(NaN);
-    session.multiply(m, out, 0, n, 1);
+    plan.multiply(m, plan.a, plan.aOffset, plan.lda, out, 0, n, 1);
     const {c, scale} = naiveProduct(a, b, m, k, n);
     expectClose(out, c, scale, `${name} ${m}x${n}x${k}`);
+  });
+
+  it.each(SIZES)('m=%i n=%i k=%i, operands inside larger arrays (offsets, leading ' +
+                 'dimensions), A given outside the plan, C strided, epilogue on the tile',
+                 (m, n, k) => {
+    const [lda, ldb, ldc] = [k + 3, n + 2, n + 5];
+    const [aOffset, bOffset, cOffset] = [7, 5, 11];
+    const aBig = randomValues(aOffset + m * lda, m * 31 + k);
+    const bBig = randomValues(bOffset + k * ldb, n * 13 + k);
+    // The reference reads the same entries, packed tight.
+    const a = new Float32Array(m * k), b = new Float32Array(k * n);
+    for (let i = 0; i < m; i++) a.set(aBig.subarray(aOffset + i * lda, aOffset + i * lda + k), i * k);
+    for (let p = 0; p < k; p++) b.set(bBig.subarray(bOffset + p * ldb, bOffset + p * ldb + n), p * n);
+    const plan = gemm().prepare(bBig, bOffset, ldb, k, n, m);
+    const out = new Float32Array(cOffset + m * ldc).fill(-3);
+    const calls: [number, number][] = [];
+    plan.multiply(m, aBig, aOffset, lda, out, cOffset, ldc, 1, (c, offset, rows) => {
+      expect(c).toBe(out);
+      calls.push([offset, rows]);
+    });
+    expect(calls).toEqual([[cOffset, m]]);
+    const {c, scale} = naiveProduct(a, b, m, k, n);
+    const actual = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      actual.set(out.subarray(cOffset + i * ldc, cOffset + i * ldc + n), i * n);
+      // The gap past each row's n columns is left as it was.
+      for (let j = n; j < ldc && cOffset + i * ldc + j < out.length; j++) {
+        expect(out[cOffset + i * ldc + j]).toBe(-3);
+      }
+    }
+    expectClose(actual, c, scale, `${name} ${m}x${n}x${k} strided`);
+    expect(Array.from(out.subarray(0, cOffset))).toEqual(new Array(cOffset).fill(-3));
   });
 
   it('tiles of different heights fill their rows of the output, leaving the rest', () => {
     const [m, n, k] = [23, 11, 300];
     const a = randomValues(m * k, 3);
     const b = randomValues(k * n, 4);
-    const session = gemm().begin(b, k, n, 10);
+    const plan = gemm().prepare(b, 0, n, k, n, 10);
     const out = new Float32Array(m * n + 5).fill(-7);
     for (let row0 = 0; row0 < m; row0 += 10) {
       const rows = Math.min(10, m - row0);
-      session.a.set(a.subarray(row0 * k, (row0 + rows) * k));
-      session.multiply(rows, out, row0 * n, n, 1);
+      plan.a.set(a.subarray(row0 * k, (row0 + rows) * k), plan.aOffset);
+      plan.multiply(rows, plan.a, plan.aOffset, plan.lda, out, row0 * n, n, 1);
     }
     const {c, scale} = naiveProduct(a, b, m, k, n);
     expectClose(out.subarray(0, m * n), c, scale, name);
@@ -114,11 +146,11 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
     const [m, n, k] = [18, 5, 27];
     const a = randomValues(m * k, 5);
     const b = randomValues(k * n, 6);
-    const session = gemm().begin(b, k, n, m);
-    session.a.set(a);
+    const plan = gemm().prepare(b, 0, n, k, n, m);
+    plan.a.set(a, plan.aOffset);
     const offset = 3;
     const out = new Float32Array(offset + n * m).fill(NaN);
-    session.multiply(m, out, offset, 1, m);
+    plan.multiply(m, plan.a, plan.aOffset, plan.lda, out, offset, 1, m);
     const {c, scale} = naiveProduct(a, b, m, k, n);
     const transposed = new Float64Array(m * n);
     const transposedScale = new Float64Array(m * n);
@@ -135,10 +167,10 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
     for (const [m, n, k] of [[2, 3, 4], [300, 40, 1100], [3, 2, 5]]) {
       const a = randomValues(m * k, k);
       const b = randomValues(k * n, n);
-      const session = gemm().begin(b, k, n, m);
-      session.a.set(a);
+      const plan = gemm().prepare(b, 0, n, k, n, m);
+      plan.a.set(a, plan.aOffset);
       const out = new Float32Array(m * n);
-      session.multiply(m, out, 0, n, 1);
+      plan.multiply(m, plan.a, plan.aOffset, plan.lda, out, 0, n, 1);
       const {c, scale} = naiveProduct(a, b, m, k, n);
       expectClose(out, c, scale, `${name} ${m}x${n}x${k}`);
     }
