@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {CPU_GEMM_FLAG, fusedIm2colConv2d, im2colConv1d, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
-import {availableCpuGemms, cpuGemm, Gemm} from '../src/cpu/gemm';
+import {availableCpuGemms, cpuGemm, Gemm, WasmIm2colSource} from '../src/cpu/gemm';
+import {Im2colSource, PatchSource} from '../src/cpu/patch_source';
+import {conv2dGeometry, ConvGeometry, patchLength} from '../src/geometry';
 import {WASM_BASE64} from '../src/cpu/gemm/wasm/gemm_wat.generated';
 
 /** Deterministic values in [-1, 1). */
@@ -322,5 +324,83 @@ describe('GEMM selection (IM2COL_CPU_GEMM)', () => {
   it('an unknown value is an error naming the flag and the choices', () => {
     tf.env().set(CPU_GEMM_FLAG, 'gpu');
     expect(() => cpuGemm()).toThrow(/IM2COL_CPU_GEMM must be 'auto', 'wasm' or 'typescript'/);
+  });
+});
+
+// The patch sources against the definition of a patch row, written at an offset with a
+// leading dimension wider than a row; tiles spanning images, padding, stride and dilation.
+describe('patch sources', () => {
+  /** Patch row `flatRow` straight from the definition: taps (kh, kw, c), zeros off the input. */
+  function naivePatchRow(x: Float32Array, g: ConvGeometry, flatRow: number): number[] {
+    const rowsPerImage = g.outHeight * g.outWidth;
+    const image = Math.floor(flatRow / rowsPerImage);
+    const outRow = Math.floor((flatRow % rowsPerImage) / g.outWidth);
+    const outCol = flatRow % g.outWidth;
+    const row: number[] = [];
+    for (let kh = 0; kh < g.filterHeight; kh++) {
+      for (let kw = 0; kw < g.filterWidth; kw++) {
+        for (let c = 0; c < g.inChannels; c++) {
+          const r = outRow * g.strideHeight - g.padInfo.top + kh * g.dilationHeight;
+          const q = outCol * g.strideWidth - g.padInfo.left + kw * g.dilationWidth;
+          const inside = r >= 0 && r < g.inHeight && q >= 0 && q < g.inWidth;
+          const at = g.dataFormat === 'channelsLast' ?
+              ((image * g.inHeight + r) * g.inWidth + q) * g.inChannels + c :
+              ((image * g.inChannels + c) * g.inHeight + r) * g.inWidth + q;
+          row.push(inside ? x[at] : 0);
+        }
+      }
+    }
+    return row;
+  }
+
+  const GEOMETRIES: [number[], number[], [number, number], [number, number], 'NHWC' | 'NCHW'][] = [
+    [[2, 7, 6, 3], [3, 2, 3, 4], [1, 1], [1, 1], 'NHWC'],
+    [[3, 6, 9, 2], [2, 3, 2, 4], [2, 1], [1, 2], 'NHWC'],
+    [[2, 3, 7, 6], [3, 3, 3, 4], [1, 2], [2, 1], 'NCHW'],
+    [[2, 1, 8, 5], [2, 2, 1, 4], [1, 1], [1, 1], 'NCHW'],
+  ];
+
+  it.each(GEOMETRIES)('x %j filter %j strides %j dilations %j %s', (xShape, filterShape,
+                                                                    strides, dilations, dataFormat) => {
+    const g = conv2dGeometry(xShape, filterShape, {strides, pad: 'same', dataFormat, dilations});
+    const x = randomValues(xShape.reduce((a, b) => a * b), 21);
+    const k = patchLength(g);
+    const totalRows = g.batchSize * g.outHeight * g.outWidth;
+    // Tiles of 5 rows, so some cross an image's end.
+    const tileRows = 5;
+    const sources: [string, PatchSource, boolean][] = [['typescript', new Im2colSource(x, g), false]];
+    if (availableCpuGemms().includes('wasm')) {
+      sources.push(['wasm', new WasmIm2colSource(x, g), true]);
+    }
+    for (const [name, source, inWasm] of sources) {
+      for (const lda of [k, k + 3]) {
+        // The wasm source writes only into a wasm GEMM plan's memory; the rows are within the
+        // plan's A (room for 2 * tileRows rows of k floats) at either leading dimension.
+        const plan = (inWasm ? gemmNamed('wasm') : gemmNamed('typescript'))
+            .prepare(new Float32Array(k), 0, 1, k, 1, 2 * tileRows, source.scratchFloats(tileRows));
+        const dstOffset = plan.aOffset + 2;
+        for (let row0 = 0; row0 < totalRows; row0 += tileRows) {
+          const rows = Math.min(tileRows, totalRows - row0);
+          plan.a.fill(NaN, plan.aOffset, plan.aOffset + 2 * tileRows * k);
+          source.fill(row0, rows, plan.a, dstOffset, lda, plan.scratch, plan.scratchOffset);
+          for (let r = 0; r < rows; r++) {
+            const written = Array.from(plan.a.subarray(dstOffset + r * lda, dstOffset + r * lda + k));
+            expect([name, lda, row0 + r, written]).toEqual([name, lda, row0 + r,
+                                                            naivePatchRow(x, g, row0 + r)]);
+            // The gap between rows is left alone.
+            for (let p = k; p < lda && r + 1 < rows; p++) {
+              expect(plan.a[dstOffset + r * lda + p]).toBeNaN();
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('the wasm im2col refuses memory that is not a wasm GEMM plan\'s', () => {
+    const g = conv2dGeometry([1, 4, 4, 1], [2, 2, 1, 1], {strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1});
+    const source = new WasmIm2colSource(new Float32Array(16), g);
+    const dst = new Float32Array(100);
+    expect(() => source.fill(0, 2, dst, 0, 4, dst, 50)).toThrow(/wasm GEMM plan/);
   });
 });

@@ -102,7 +102,8 @@ function prepare(b: Float32Array, bOffset: number, ldb: number, k: number, n: nu
                  maxRows: number, extraFloats = 0): GemmPlan {
   // One scratch buffer: [packed filter | packed rows of A | A | the patch source's scratch].
   const panelsLength = k * Math.ceil(n / NR) * NR;
-  const packedRowsLength = MC * Math.min(KC, k);
+  // Whole MR-tall panels: the last one of an MC block is zero-padded.
+  const packedRowsLength = Math.ceil(MC / MR) * MR * Math.min(KC, k);
   const aAt = panelsLength + packedRowsLength;
   const scratchAt = aAt + maxRows * k;
   const buffer = scratch(scratchAt + extraFloats);
