@@ -6,7 +6,7 @@
 import {util} from '@tensorflow/tfjs-core';
 import {workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength, patchRowsPerTile} from '../geometry';
-import {Gemm, WasmIm2colSource, withCpuGemm} from './gemm';
+import {cpuGemm, fallbackGemm, Gemm, GemmPlan, WasmIm2colSource} from './gemm';
 import {resumWindowsOverPadding} from './padded_taps';
 import {Im2colSource, PatchSource} from './patch_source';
 
@@ -37,39 +37,46 @@ export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeo
     return {out, workspaceBytes: 0};
   }
   const channelsLast = g.dataFormat === 'channelsLast';
+  // Cache-sized tiles, never above the workspace budget; NCHW tiles stay within one image.
+  const budgetRows = Math.min(patchRowsPerTile(g, budget), channelsLast ? totalRows : rowsPerImage);
 
-  const tileRows = withCpuGemm(gemm => {
-    // Cache-sized tiles, never above the workspace budget; NCHW tiles stay within one image.
-    const tileRows = Math.min(patchRowsPerTile(g, budget),
-        channelsLast ? totalRows : rowsPerImage, gemm.preferredTileRows);
-    const source = im2colFor(gemm, x, g);
-    const plan = gemm.prepare(filter, 0, outChannels, depth, outChannels, tileRows,
-                              source.scratchFloats(tileRows));
-    const {a, aOffset, lda, scratch, scratchOffset} = plan;
-    // The tile the epilogue is called for (one closure for every tile).
-    let row0 = 0, rows = 0, offset = 0, rowStride = outChannels, colStride = 1;
-    const tileEpilogue = plan.filterHasNonFinite || epilogue ? () => {
-      if (plan.filterHasNonFinite) {
-        resumWindowsOverPadding(a, aOffset, lda, filter, g, row0, rows, out, offset, rowStride,
-                                colStride);
-      }
-      epilogue?.(out, row0, rows);
-    } : undefined;
-    for (row0 = 0; row0 < totalRows; row0 += rows) {
-      // NHWC output rows are contiguous across images; NCHW tiles stop at an image's end.
-      const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
-      rows = Math.min(tileRows, limit - row0);
-      source.fill(row0, rows, a, aOffset, lda, scratch, scratchOffset);
-      offset = row0 * outChannels;
-      if (!channelsLast) {
-        const image = Math.floor(row0 / rowsPerImage);
-        offset = image * outChannels * rowsPerImage + (row0 - image * rowsPerImage);
-        rowStride = 1;
-        colStride = rowsPerImage;
-      }
-      plan.multiply(rows, a, aOffset, lda, out, offset, rowStride, colStride, tileEpilogue);
+  let gemm = cpuGemm();
+  let tileRows: number, source: PatchSource, plan: GemmPlan;
+  for (;;) {
+    tileRows = Math.min(budgetRows, gemm.preferredTileRows);
+    source = im2colFor(gemm, x, g);
+    try {
+      plan = gemm.prepare(filter, 0, outChannels, depth, outChannels, tileRows,
+                          source.scratchFloats(tileRows));
+      break;
+    } catch (error) {
+      gemm = fallbackGemm(gemm, error);
     }
-    return tileRows;
-  });
+  }
+
+  const {a, aOffset, lda, scratch, scratchOffset} = plan;
+  // The tile the epilogue is called for (one closure for every tile, made only if needed).
+  let row0 = 0, rows = 0, offset = 0, rowStride = outChannels, colStride = 1;
+  const tileEpilogue = plan.filterHasNonFinite || epilogue ? () => {
+    if (plan.filterHasNonFinite) {
+      resumWindowsOverPadding(a, aOffset, lda, filter, g, row0, rows, out, offset, rowStride,
+                              colStride);
+    }
+    epilogue?.(out, row0, rows);
+  } : undefined;
+  for (row0 = 0; row0 < totalRows; row0 += rows) {
+    // NHWC output rows are contiguous across images; NCHW tiles stop at an image's end.
+    const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
+    rows = Math.min(tileRows, limit - row0);
+    source.fill(row0, rows, a, aOffset, lda, scratch, scratchOffset);
+    offset = row0 * outChannels;
+    if (!channelsLast) {
+      const image = Math.floor(row0 / rowsPerImage);
+      offset = image * outChannels * rowsPerImage + (row0 - image * rowsPerImage);
+      rowStride = 1;
+      colStride = rowsPerImage;
+    }
+    plan.multiply(rows, a, aOffset, lda, out, offset, rowStride, colStride, tileEpilogue);
+  }
   return {out, workspaceBytes: 4 * tileRows * depth};
 }

@@ -59,6 +59,8 @@ let wasmModule: WebAssembly.Module|undefined;
 let shared: GemmInstance|undefined;
 /** Exports by memory buffer, so the wasm im2col finds the module that owns a plan's A. */
 const exportsOfBuffer = new WeakMap<ArrayBufferLike, GemmExports>();
+let lastBuffer: ArrayBufferLike|undefined;
+let lastExports: GemmExports|undefined;
 
 function instantiate(): GemmInstance {
   const exports = new WebAssembly.Instance(wasmModule!).exports as unknown as GemmExports;
@@ -141,7 +143,9 @@ class WasmGemmPlan implements GemmPlan {
     const {exports, heap} = gemmInstance(Math.max(this.cAt + tileRows * width, bAt + bLength));
     this.exports = exports;
     this.heap = this.a = this.scratch = heap;
-    heap.set(b.subarray(bOffset, bOffset + bLength), bAt);
+    // A whole B is copied as it is: a subarray costs a small call a noticeable share.
+    heap.set(bOffset === 0 && bLength === b.length ? b : b.subarray(bOffset, bOffset + bLength),
+             bAt);
     this.filterHasNonFinite = exports.packB(4 * bAt, ldb, 0, k, n, width) !== 0;
   }
 
@@ -219,11 +223,17 @@ export class WasmIm2colSource implements PatchSource {
 
   fill(flatRow0: number, rows: number, dst: Float32Array, dstOffset: number, lda: number,
        scratch: Float32Array, scratchOffset: number): void {
-    const exports = exportsOfBuffer.get(dst.buffer);
-    if (exports === undefined || scratch.buffer !== dst.buffer) {
+    const buffer = dst.buffer;
+    // The last memory asked about is kept: a WeakMap lookup per tile shows in small calls.
+    if (buffer !== lastBuffer) {
+      lastBuffer = buffer;
+      lastExports = exportsOfBuffer.get(buffer);
+    }
+    const exports = lastExports;
+    if (exports === undefined || scratch.buffer !== buffer) {
       throw new Error('The wasm im2col writes only into a wasm GEMM plan\'s memory.');
     }
-    if (this.heap?.buffer !== dst.buffer) {
+    if (this.heap?.buffer !== buffer) {
       // The plan's `a` is a view of the whole memory: no new view for small calls.
       this.heap = dst.byteOffset === 0 && 4 * dst.length === dst.buffer.byteLength ? dst :
           new Float32Array(dst.buffer);

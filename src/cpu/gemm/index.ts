@@ -40,23 +40,18 @@ export function cpuGemm(): Gemm {
 }
 
 /**
- * Runs `use` with the selected GEMM. Where the wasm GEMM cannot get memory for this call (a
- * fresh instance or memory.grow fails), 'auto' runs it again on the TypeScript GEMM (with
- * one warning); an explicit 'wasm' throws. `use` must start over cleanly: the wasm GEMM
- * fails in `prepare`, before any tile is written.
+ * The GEMM to run a call on again after `error` was thrown setting it up on `failed`: where
+ * the wasm GEMM could not get memory for the call (a fresh instance or memory.grow failed),
+ * 'auto' goes on with the TypeScript GEMM (with one warning); anything else is rethrown, an
+ * explicit 'wasm' as an error naming the flag. The wasm GEMM fails in `prepare`, before any
+ * tile is written, so the caller can start the call over.
  */
-export function withCpuGemm<T>(use: (gemm: Gemm) => T): T {
-  const gemm = cpuGemm();
-  if (gemm.name !== 'wasm') return use(gemm);
-  try {
-    return use(gemm);
-  } catch (error) {
-    if (!(error instanceof WasmMemoryError)) throw error;
-    if (cpuGemmChoice() === 'wasm') {
-      throw new Error(`${CPU_GEMM_FLAG} is 'wasm', but ${error.message}; set it to 'auto' or ` +
-          `'typescript'.`);
-    }
-    warnFallback(error.message);
-    return use(typescriptGemm);
+export function fallbackGemm(failed: Gemm, error: unknown): Gemm {
+  if (failed.name !== 'wasm' || !(error instanceof WasmMemoryError)) throw error;
+  if (cpuGemmChoice() === 'wasm') {
+    throw new Error(`${CPU_GEMM_FLAG} is 'wasm', but ${error.message}; set it to 'auto' or ` +
+        `'typescript'.`);
   }
+  warnFallback(error.message);
+  return typescriptGemm;
 }
