@@ -98,30 +98,42 @@ function multiply(packed: PanelledFilter, packedRows: Float32Array, m: number, a
   }
 }
 
-function prepare(b: Float32Array, bOffset: number, ldb: number, k: number, n: number,
-                 maxRows: number, extraFloats = 0): GemmPlan {
-  // One scratch buffer: [packed filter | packed rows of A | A | the patch source's scratch].
-  const panelsLength = k * Math.ceil(n / NR) * NR;
-  // Whole MR-tall panels: the last one of an MC block is zero-padded.
-  const packedRowsLength = Math.ceil(MC / MR) * MR * Math.min(KC, k);
-  const aAt = panelsLength + packedRowsLength;
-  const scratchAt = aAt + maxRows * k;
-  const buffer = scratch(scratchAt + extraFloats);
-  const packed = packFilter(b, bOffset, ldb, k, n, buffer.subarray(0, panelsLength));
-  const packedRows = buffer.subarray(panelsLength, aAt);
-  return {
-    k, n,
-    filterHasNonFinite: packed.hasNonFinite,
-    a: buffer, aOffset: aAt, lda: k,
-    scratch: buffer, scratchOffset: scratchAt,
-    multiply: (m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
-               cOffset: number, rs: number, cs: number, epilogue?: GemmEpilogue) => {
-      multiply(packed, packedRows, m, a, aOffset, lda, c, cOffset, rs, cs);
-      epilogue?.(c, cOffset, m);
-    }
-  };
+/** One GEMM call: B packed, and the scratch for A's packed blocks, A and the patch source. */
+class TypescriptGemmPlan implements GemmPlan {
+  readonly filterHasNonFinite: boolean;
+  readonly a: Float32Array;
+  readonly aOffset: number;
+  readonly lda: number;
+  readonly scratch: Float32Array;
+  readonly scratchOffset: number;
+  private readonly packed: PanelledFilter;
+  private readonly packedRows: Float32Array;
+
+  constructor(b: Float32Array, bOffset: number, ldb: number, readonly k: number,
+              readonly n: number, maxRows: number, extraFloats: number) {
+    // One scratch buffer: [packed filter | packed rows of A | A | the patch source's scratch].
+    const panelsLength = k * Math.ceil(n / NR) * NR;
+    // Whole MR-tall panels: the last one of an MC block is zero-padded.
+    const packedRowsLength = Math.ceil(MC / MR) * MR * Math.min(KC, k);
+    this.aOffset = panelsLength + packedRowsLength;
+    this.lda = k;
+    this.scratchOffset = this.aOffset + maxRows * k;
+    const buffer = this.a = this.scratch = scratch(this.scratchOffset + extraFloats);
+    this.packed = packFilter(b, bOffset, ldb, k, n, buffer.subarray(0, panelsLength));
+    this.packedRows = buffer.subarray(panelsLength, this.aOffset);
+    this.filterHasNonFinite = this.packed.hasNonFinite;
+  }
+
+  multiply(m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
+           cOffset: number, rs: number, cs: number, epilogue?: GemmEpilogue): void {
+    multiply(this.packed, this.packedRows, m, a, aOffset, lda, c, cOffset, rs, cs);
+    epilogue?.(c, cOffset, m);
+  }
 }
 
 export const typescriptGemm: Gemm = {
-  name: 'typescript', preferredTileRows: TYPESCRIPT_BLOCKING.tileRows, prepare
+  name: 'typescript',
+  preferredTileRows: TYPESCRIPT_BLOCKING.tileRows,
+  prepare: (b, bOffset, ldb, k, n, maxRows, extraFloats = 0) =>
+      new TypescriptGemmPlan(b, bOffset, ldb, k, n, maxRows, extraFloats)
 };
