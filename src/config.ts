@@ -1,25 +1,44 @@
 /**
  * Settings, kept as tfjs environment flags so users set them the tfjs way:
  * `tf.env().set('IM2COL_WORKSPACE_BYTES', 16 * 2 ** 20)`.
+ *
+ * Every value of every flag either works or is refused with an Error that names the flag
+ * and shows the value: tf.env().set stores whatever it is given, so a typo must not turn
+ * into silently wrong results.
  */
 import {env} from '@tensorflow/tfjs-core';
 
-/** Upper bound, in bytes, of the im2col patch-matrix workspace of one kernel call. */
+/** A flag value as an error message shows it: strings quoted, NaN as NaN, with its type. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
+  return `${String(value)} (${typeof value})`;
+}
+
+/**
+ * Upper bound, in bytes, of the im2col patch-matrix workspace of one kernel call: a positive
+ * whole number, or Infinity for no bound (tiles are then as large as the GEMM prefers, or
+ * one image, never the whole batch's patch matrix at once on the cpu).
+ */
 export const WORKSPACE_BYTES_FLAG = 'IM2COL_WORKSPACE_BYTES';
 
 env().registerFlag(WORKSPACE_BYTES_FLAG, () => 64 * 1024 * 1024);
 
+/** The workspace bound in bytes; throws where the flag holds anything but a valid bound. */
 export function workspaceBytes(): number {
-  const bytes = env().getNumber(WORKSPACE_BYTES_FLAG);
-  if (!(bytes > 0)) {
-    throw new Error(`${WORKSPACE_BYTES_FLAG} must be a positive number of bytes, but is ${bytes}.`);
+  const bytes: unknown = env().get(WORKSPACE_BYTES_FLAG);
+  const valid = typeof bytes === 'number' &&
+      (bytes === Infinity || (Number.isInteger(bytes) && bytes > 0));
+  if (!valid) {
+    throw new Error(`${WORKSPACE_BYTES_FLAG} must be a positive whole number of bytes (or ` +
+        `Infinity for no bound), but is ${describe(bytes)}.`);
   }
-  return bytes;
+  return bytes as number;
 }
 
 /**
  * Which GEMM the CPU kernels use: 'wasm' (WebAssembly SIMD), 'typescript', or 'auto' (wasm
- * where the engine has WebAssembly SIMD, else typescript).
+ * where the engine can run the module, else typescript with one console warning).
  */
 export const CPU_GEMM_FLAG = 'IM2COL_CPU_GEMM';
 
@@ -28,10 +47,19 @@ export type CpuGemmChoice = 'auto' | 'wasm' | 'typescript';
 env().registerFlag(CPU_GEMM_FLAG, () => 'auto');
 
 export function cpuGemmChoice(): CpuGemmChoice {
-  const choice = env().get(CPU_GEMM_FLAG);
+  const choice: unknown = env().get(CPU_GEMM_FLAG);
   if (choice !== 'auto' && choice !== 'wasm' && choice !== 'typescript') {
     throw new Error(`${CPU_GEMM_FLAG} must be 'auto', 'wasm' or 'typescript', but is ` +
-        `${JSON.stringify(choice)}.`);
+        `${describe(choice)}.`);
   }
   return choice;
+}
+
+/**
+ * Checks every flag of this package, so an op can refuse a bad setting before any work
+ * (the kernels check again where they read a flag).
+ */
+export function checkIm2colFlags(): void {
+  workspaceBytes();
+  cpuGemmChoice();
 }

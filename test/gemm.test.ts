@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {CPU_GEMM_FLAG, fusedIm2colConv2d, im2colConv1d, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
-import {availableCpuGemms, cpuGemm, Gemm} from '../src/cpu/gemm';
+import {availableCpuGemms, cpuGemm, Gemm, WasmIm2colSource} from '../src/cpu/gemm';
+import {Im2colSource, PatchSource} from '../src/cpu/patch_source';
+import {conv2dGeometry, ConvGeometry, patchLength} from '../src/geometry';
 import {WASM_BASE64} from '../src/cpu/gemm/wasm/gemm_wat.generated';
 
 /** Deterministic values in [-1, 1). */
@@ -86,24 +88,56 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
   it.each(SIZES)('m=%i n=%i k=%i, one tile, row-major output', (m, n, k) => {
     const a = randomValues(m * k, m * 1000 + k);
     const b = randomValues(k * n, n * 7 + k);
-    const session = gemm().begin(b, k, n, m);
-    session.a.set(a);
+    const plan = gemm().prepare(b, 0, n, k, n, m);
+    plan.a.set(a, plan.aOffset);
     const out = new Float32Array(m * n).fill(NaN);
-    session.multiply(m, out, 0, n, 1);
+    plan.multiply(m, plan.a, plan.aOffset, plan.lda, out, 0, n, 1);
     const {c, scale} = naiveProduct(a, b, m, k, n);
     expectClose(out, c, scale, `${name} ${m}x${n}x${k}`);
+  });
+
+  it.each(SIZES)('m=%i n=%i k=%i, operands inside larger arrays (offsets, leading ' +
+                 'dimensions), A given outside the plan, C strided, epilogue on the tile',
+                 (m, n, k) => {
+    const [lda, ldb, ldc] = [k + 3, n + 2, n + 5];
+    const [aOffset, bOffset, cOffset] = [7, 5, 11];
+    const aBig = randomValues(aOffset + m * lda, m * 31 + k);
+    const bBig = randomValues(bOffset + k * ldb, n * 13 + k);
+    // The reference reads the same entries, packed tight.
+    const a = new Float32Array(m * k), b = new Float32Array(k * n);
+    for (let i = 0; i < m; i++) a.set(aBig.subarray(aOffset + i * lda, aOffset + i * lda + k), i * k);
+    for (let p = 0; p < k; p++) b.set(bBig.subarray(bOffset + p * ldb, bOffset + p * ldb + n), p * n);
+    const plan = gemm().prepare(bBig, bOffset, ldb, k, n, m);
+    const out = new Float32Array(cOffset + m * ldc).fill(-3);
+    const calls: [number, number][] = [];
+    plan.multiply(m, aBig, aOffset, lda, out, cOffset, ldc, 1, (c, offset, rows) => {
+      expect(c).toBe(out);
+      calls.push([offset, rows]);
+    });
+    expect(calls).toEqual([[cOffset, m]]);
+    const {c, scale} = naiveProduct(a, b, m, k, n);
+    const actual = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      actual.set(out.subarray(cOffset + i * ldc, cOffset + i * ldc + n), i * n);
+      // The gap past each row's n columns is left as it was.
+      for (let j = n; j < ldc && cOffset + i * ldc + j < out.length; j++) {
+        expect(out[cOffset + i * ldc + j]).toBe(-3);
+      }
+    }
+    expectClose(actual, c, scale, `${name} ${m}x${n}x${k} strided`);
+    expect(Array.from(out.subarray(0, cOffset))).toEqual(new Array(cOffset).fill(-3));
   });
 
   it('tiles of different heights fill their rows of the output, leaving the rest', () => {
     const [m, n, k] = [23, 11, 300];
     const a = randomValues(m * k, 3);
     const b = randomValues(k * n, 4);
-    const session = gemm().begin(b, k, n, 10);
+    const plan = gemm().prepare(b, 0, n, k, n, 10);
     const out = new Float32Array(m * n + 5).fill(-7);
     for (let row0 = 0; row0 < m; row0 += 10) {
       const rows = Math.min(10, m - row0);
-      session.a.set(a.subarray(row0 * k, (row0 + rows) * k));
-      session.multiply(rows, out, row0 * n, n, 1);
+      plan.a.set(a.subarray(row0 * k, (row0 + rows) * k), plan.aOffset);
+      plan.multiply(rows, plan.a, plan.aOffset, plan.lda, out, row0 * n, n, 1);
     }
     const {c, scale} = naiveProduct(a, b, m, k, n);
     expectClose(out.subarray(0, m * n), c, scale, name);
@@ -114,11 +148,11 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
     const [m, n, k] = [18, 5, 27];
     const a = randomValues(m * k, 5);
     const b = randomValues(k * n, 6);
-    const session = gemm().begin(b, k, n, m);
-    session.a.set(a);
+    const plan = gemm().prepare(b, 0, n, k, n, m);
+    plan.a.set(a, plan.aOffset);
     const offset = 3;
     const out = new Float32Array(offset + n * m).fill(NaN);
-    session.multiply(m, out, offset, 1, m);
+    plan.multiply(m, plan.a, plan.aOffset, plan.lda, out, offset, 1, m);
     const {c, scale} = naiveProduct(a, b, m, k, n);
     const transposed = new Float64Array(m * n);
     const transposedScale = new Float64Array(m * n);
@@ -135,10 +169,10 @@ describe.each(availableCpuGemms())('%s GEMM', name => {
     for (const [m, n, k] of [[2, 3, 4], [300, 40, 1100], [3, 2, 5]]) {
       const a = randomValues(m * k, k);
       const b = randomValues(k * n, n);
-      const session = gemm().begin(b, k, n, m);
-      session.a.set(a);
+      const plan = gemm().prepare(b, 0, n, k, n, m);
+      plan.a.set(a, plan.aOffset);
       const out = new Float32Array(m * n);
-      session.multiply(m, out, 0, n, 1);
+      plan.multiply(m, plan.a, plan.aOffset, plan.lda, out, 0, n, 1);
       const {c, scale} = naiveProduct(a, b, m, k, n);
       expectClose(out, c, scale, `${name} ${m}x${n}x${k}`);
     }
@@ -290,5 +324,83 @@ describe('GEMM selection (IM2COL_CPU_GEMM)', () => {
   it('an unknown value is an error naming the flag and the choices', () => {
     tf.env().set(CPU_GEMM_FLAG, 'gpu');
     expect(() => cpuGemm()).toThrow(/IM2COL_CPU_GEMM must be 'auto', 'wasm' or 'typescript'/);
+  });
+});
+
+// The patch sources against the definition of a patch row, written at an offset with a
+// leading dimension wider than a row; tiles spanning images, padding, stride and dilation.
+describe('patch sources', () => {
+  /** Patch row `flatRow` straight from the definition: taps (kh, kw, c), zeros off the input. */
+  function naivePatchRow(x: Float32Array, g: ConvGeometry, flatRow: number): number[] {
+    const rowsPerImage = g.outHeight * g.outWidth;
+    const image = Math.floor(flatRow / rowsPerImage);
+    const outRow = Math.floor((flatRow % rowsPerImage) / g.outWidth);
+    const outCol = flatRow % g.outWidth;
+    const row: number[] = [];
+    for (let kh = 0; kh < g.filterHeight; kh++) {
+      for (let kw = 0; kw < g.filterWidth; kw++) {
+        for (let c = 0; c < g.inChannels; c++) {
+          const r = outRow * g.strideHeight - g.padInfo.top + kh * g.dilationHeight;
+          const q = outCol * g.strideWidth - g.padInfo.left + kw * g.dilationWidth;
+          const inside = r >= 0 && r < g.inHeight && q >= 0 && q < g.inWidth;
+          const at = g.dataFormat === 'channelsLast' ?
+              ((image * g.inHeight + r) * g.inWidth + q) * g.inChannels + c :
+              ((image * g.inChannels + c) * g.inHeight + r) * g.inWidth + q;
+          row.push(inside ? x[at] : 0);
+        }
+      }
+    }
+    return row;
+  }
+
+  const GEOMETRIES: [number[], number[], [number, number], [number, number], 'NHWC' | 'NCHW'][] = [
+    [[2, 7, 6, 3], [3, 2, 3, 4], [1, 1], [1, 1], 'NHWC'],
+    [[3, 6, 9, 2], [2, 3, 2, 4], [2, 1], [1, 2], 'NHWC'],
+    [[2, 3, 7, 6], [3, 3, 3, 4], [1, 2], [2, 1], 'NCHW'],
+    [[2, 1, 8, 5], [2, 2, 1, 4], [1, 1], [1, 1], 'NCHW'],
+  ];
+
+  it.each(GEOMETRIES)('x %j filter %j strides %j dilations %j %s', (xShape, filterShape,
+                                                                    strides, dilations, dataFormat) => {
+    const g = conv2dGeometry(xShape, filterShape, {strides, pad: 'same', dataFormat, dilations});
+    const x = randomValues(xShape.reduce((a, b) => a * b), 21);
+    const k = patchLength(g);
+    const totalRows = g.batchSize * g.outHeight * g.outWidth;
+    // Tiles of 5 rows, so some cross an image's end.
+    const tileRows = 5;
+    const sources: [string, PatchSource, boolean][] = [['typescript', new Im2colSource(x, g), false]];
+    if (availableCpuGemms().includes('wasm')) {
+      sources.push(['wasm', new WasmIm2colSource(x, g), true]);
+    }
+    for (const [name, source, inWasm] of sources) {
+      for (const lda of [k, k + 3]) {
+        // The wasm source writes only into a wasm GEMM plan's memory; the rows are within the
+        // plan's A (room for 2 * tileRows rows of k floats) at either leading dimension.
+        const plan = (inWasm ? gemmNamed('wasm') : gemmNamed('typescript'))
+            .prepare(new Float32Array(k), 0, 1, k, 1, 2 * tileRows, source.scratchFloats(tileRows));
+        const dstOffset = plan.aOffset + 2;
+        for (let row0 = 0; row0 < totalRows; row0 += tileRows) {
+          const rows = Math.min(tileRows, totalRows - row0);
+          plan.a.fill(NaN, plan.aOffset, plan.aOffset + 2 * tileRows * k);
+          source.fill(row0, rows, plan.a, dstOffset, lda, plan.scratch, plan.scratchOffset);
+          for (let r = 0; r < rows; r++) {
+            const written = Array.from(plan.a.subarray(dstOffset + r * lda, dstOffset + r * lda + k));
+            expect([name, lda, row0 + r, written]).toEqual([name, lda, row0 + r,
+                                                            naivePatchRow(x, g, row0 + r)]);
+            // The gap between rows is left alone.
+            for (let p = k; p < lda && r + 1 < rows; p++) {
+              expect(plan.a[dstOffset + r * lda + p]).toBeNaN();
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('the wasm im2col refuses memory that is not a wasm GEMM plan\'s', () => {
+    const g = conv2dGeometry([1, 4, 4, 1], [2, 2, 1, 1], {strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1});
+    const source = new WasmIm2colSource(new Float32Array(16), g);
+    const dst = new Float32Array(100);
+    expect(() => source.fill(0, 2, dst, 0, 4, dst, 50)).toThrow(/wasm GEMM plan/);
   });
 });

@@ -4,20 +4,21 @@
  * where 0 · Inf = NaN. For such a filter, the outputs whose windows reach past the input's
  * edges are summed again from their patch row's in-bounds taps only, as tfjs sums them.
  */
-import {ConvGeometry, patchLength} from '../geometry';
+import type {ConvGeometry} from '../geometry';
 import {patchOrigin} from './patch_matrix';
 
 /**
  * Rewrites the outputs of patch rows [flatRow0, flatRow0 + rows) whose windows leave the
- * input. `patch` holds those rows (k floats each), `filter` is [k, outChannels], and output
- * (row i, channel j) is at `outOffset + i * rowStride + j * colStride`, as the GEMM wrote it.
+ * input. `patch` holds those rows (row r at patchOffset + r * lda), `filter` is
+ * [k, outChannels], and output (row i, channel j) is at `outOffset + i * rowStride + j *
+ * colStride`, as the GEMM wrote it.
  */
 export function resumWindowsOverPadding(
-    patch: Float32Array, filter: Float32Array, g: ConvGeometry, flatRow0: number, rows: number,
-    out: Float32Array, outOffset: number, rowStride: number, colStride: number): void {
+    patch: Float32Array, patchOffset: number, lda: number, filter: Float32Array,
+    g: ConvGeometry, flatRow0: number, rows: number, out: Float32Array, outOffset: number,
+    rowStride: number, colStride: number): void {
   const {inHeight, inWidth, inChannels, filterHeight, filterWidth, outChannels} = g;
   const {dilationHeight, dilationWidth} = g;
-  const k = patchLength(g);
   for (let r = 0; r < rows; r++) {
     const {inRow0, inCol0} = patchOrigin(g, flatRow0 + r);
     const inside = inRow0 >= 0 && inCol0 >= 0 &&
@@ -34,7 +35,7 @@ export function resumWindowsOverPadding(
           if (inCol < 0 || inCol >= inWidth) continue;
           const tap = (kh * filterWidth + kw) * inChannels;
           for (let c = 0; c < inChannels; c++) {
-            sum += patch[r * k + tap + c] * filter[(tap + c) * outChannels + j];
+            sum += patch[patchOffset + r * lda + tap + c] * filter[(tap + c) * outChannels + j];
           }
         }
       }

@@ -24,19 +24,20 @@ export function patchOrigin(g: ConvGeometry, flatRow: number): {image: number, i
 }
 
 /**
- * Fills `patch` with `rows` patch-matrix rows starting at flat row `flatRow0`, where flat
- * row = image * outHeight * outWidth + outRow * outWidth + outCol (tiles may span images).
+ * Writes `rows` patch-matrix rows starting at flat row `flatRow0` (flat row = image *
+ * outHeight * outWidth + outRow * outWidth + outCol; tiles may span images) to `patch`, row
+ * r at patchOffset + r * lda.
  */
 export function fillPatchRows(x: Float32Array, g: ConvGeometry, flatRow0: number, rows: number,
-                              patch: Float32Array): void {
+                              patch: Float32Array, patchOffset = 0, lda = patchLength(g)): void {
   const {inHeight, inWidth, inChannels, filterHeight, filterWidth} = g;
   const {dilationHeight, dilationWidth} = g;
   const channelsLast = g.dataFormat === 'channelsLast';
   const tapRowLength = filterWidth * inChannels;
   const imageSize = inHeight * inWidth * inChannels;
   const planeSize = inHeight * inWidth;
-  let dst = 0;
   for (let r = 0; r < rows; r++) {
+    let dst = patchOffset + r * lda;
     const {image, inRow0, inCol0} = patchOrigin(g, flatRow0 + r);
     // The taps kw in [kwFirst, kwEnd) read inside the image; the others read padding.
     const kwFirst = inCol0 >= 0 ? 0 : Math.min(filterWidth, Math.ceil(-inCol0 / dilationWidth));

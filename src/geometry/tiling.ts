@@ -8,11 +8,13 @@ import type {Conv2dDataFormat, Conv2dSettings, ConvGeometry} from './types';
 /**
  * How many patch-matrix rows (output positions) fit a workspace of `budgetBytes` float32
  * values, rounded down to a multiple of `rowMultiple` where that leaves at least one
- * multiple; never less than one row, never more than one image's rows.
+ * multiple; never less than one row, never more than one image's rows. An unbounded
+ * budget (Infinity) gives one image's rows.
  */
 export function patchRowsPerTile(g: ConvGeometry, budgetBytes: number, rowMultiple = 1): number {
   const imageRows = g.outHeight * g.outWidth;
-  const fit = Math.floor(budgetBytes / (4 * Math.max(1, patchLength(g))));
+  // Capped before the rounding: Infinity % rowMultiple is NaN.
+  const fit = Math.min(imageRows, Math.floor(budgetBytes / (4 * Math.max(1, patchLength(g)))));
   const aligned = fit >= rowMultiple ? fit - (fit % rowMultiple) : fit;
   return Math.max(1, Math.min(imageRows, aligned));
 }
@@ -38,14 +40,16 @@ export function outputTiles(g: ConvGeometry, budgetBytes: number): OutputTile[] 
   const imageBytes = g.outHeight * g.outWidth * rowBytes;
   const tiles: OutputTile[] = [];
   if (imageBytes <= budgetBytes) {
-    const images = imageBytes === 0 ? g.batchSize : Math.floor(budgetBytes / imageBytes);
+    // At most the batch: an unbounded budget makes one tile, not a loop that steps by Infinity.
+    const images = imageBytes === 0 ? g.batchSize :
+        Math.max(1, Math.min(g.batchSize, Math.floor(budgetBytes / imageBytes)));
     for (let image0 = 0; image0 < g.batchSize; image0 += images) {
       tiles.push({image0, images: Math.min(images, g.batchSize - image0), outRow0: 0,
                   outRows: g.outHeight});
     }
     return tiles;
   }
-  const outRows = Math.max(1, Math.floor(budgetBytes / (g.outWidth * rowBytes)));
+  const outRows = Math.max(1, Math.min(g.outHeight, Math.floor(budgetBytes / (g.outWidth * rowBytes))));
   for (let image0 = 0; image0 < g.batchSize; image0++) {
     for (let outRow0 = 0; outRow0 < g.outHeight; outRow0 += outRows) {
       tiles.push({image0, images: 1, outRow0, outRows: Math.min(outRows, g.outHeight - outRow0)});

@@ -1,28 +1,34 @@
 /**
- * The WebAssembly SIMD GEMM (source: `wasm/gemm.wat`, assembled at build time and embedded
- * as bytes). An instance's memory holds, back to back, the packed filter, a band of input
- * rows (the rows one tile's patches read, copied in per tile), the patch tile A (which the
- * module's im2col writes in place) and the product tile C, which is copied out into the
- * output with the caller's strides. So the memory stays near the patch workspace in size,
- * whatever the input's. One instance serves every call up to RETAINED_BYTES and keeps its
- * memory, so small calls allocate nothing; a larger call gets an instance of its own.
+ * The WebAssembly SIMD GEMM (source: the template `wasm/gemm.wat`, expanded with the blocking
+ * of blocking.json and assembled at build time, embedded as bytes), and the module's
+ * in-memory im2col as a patch source.
+ *
+ * A plan's memory holds, back to back, the packed filter, the patch source's scratch (for
+ * the wasm im2col: a band of input rows, the rows one tile's patches read, copied in per
+ * tile), the A tile and the C tile, which is copied out into the output with the caller's
+ * strides. So the memory stays near the patch workspace in size, whatever the input's. One
+ * instance serves every call up to RETAINED_BYTES and keeps its memory, so small calls
+ * allocate nothing; a larger call gets an instance of its own.
  */
 import type {ConvGeometry} from '../../geometry';
-import type {ConvInput, Gemm, GemmSession} from './gemm';
+import type {PatchSource} from '../patch_source';
+import {WASM_BLOCKING} from './blocking.generated';
+import {Gemm, GemmEpilogue, GemmPlan, WasmMemoryError} from './gemm';
 import {WASM_BASE64} from './wasm/gemm_wat.generated';
+
+const {MR, NR} = WASM_BLOCKING;
 
 interface GemmExports {
   memory: WebAssembly.Memory;
-  MR: WebAssembly.Global;
-  NR: WebAssembly.Global;
-  gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
-  packB(src: number, dst: number, k: number, n: number, width: number): number;
-  im2col(x: number, dst: number, rows: number, image: number, outRow: number, outCol: number,
-         imageStep: number, rowStep: number, colStep: number, channelStep: number,
-         inHeight: number, inWidth: number, inChannels: number, outHeight: number,
-         outWidth: number, filterHeight: number, filterWidth: number, strideHeight: number,
-         strideWidth: number, dilationHeight: number, dilationWidth: number, padTop: number,
-         padLeft: number): void;
+  gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, k: number,
+       n: number): void;
+  packB(src: number, ldb: number, dst: number, k: number, n: number, width: number): number;
+  im2col(x: number, dst: number, rowGap: number, rows: number, image: number, outRow: number,
+         outCol: number, imageStep: number, rowStep: number, colStep: number,
+         channelStep: number, inHeight: number, inWidth: number, inChannels: number,
+         outHeight: number, outWidth: number, filterHeight: number, filterWidth: number,
+         strideHeight: number, strideWidth: number, dilationHeight: number,
+         dilationWidth: number, padTop: number, padLeft: number): void;
 }
 
 /**
@@ -39,62 +45,153 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-let wasmBytes: Uint8Array<ArrayBuffer>|undefined;
-let simdSupport: boolean|undefined;
-
-/** Whether this engine has WebAssembly with SIMD (the module validates). */
-export function wasmSimdSupported(): boolean {
-  if (simdSupport === undefined) {
-    try {
-      wasmBytes = decodeBase64(WASM_BASE64);
-      simdSupport = typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes);
-    } catch {
-      simdSupport = false;
-    }
-  }
-  return simdSupport;
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 interface GemmInstance {
   exports: GemmExports;
-  /** Micro-kernel rows and columns (the module's constants). */
-  MR: number;
-  NR: number;
   /** A view of the whole memory, renewed when it grows (growing detaches the old one). */
   heap: Float32Array;
 }
 
 let wasmModule: WebAssembly.Module|undefined;
 let shared: GemmInstance|undefined;
+/** Exports by memory buffer, so the wasm im2col finds the module that owns a plan's A. */
+const exportsOfBuffer = new WeakMap<ArrayBufferLike, GemmExports>();
+let lastBuffer: ArrayBufferLike|undefined;
+let lastExports: GemmExports|undefined;
 
 function instantiate(): GemmInstance {
-  if (!wasmSimdSupported()) {
-    throw new Error('The wasm CPU GEMM needs WebAssembly SIMD, which this engine lacks.');
-  }
-  // The module is about 1 KB, well below the size browsers allow to compile synchronously
-  // on the main thread, so it is compiled on first use and kept.
-  wasmModule ??= new WebAssembly.Module(wasmBytes!);
-  const exports = new WebAssembly.Instance(wasmModule).exports as unknown as GemmExports;
-  return {
-    exports,
-    MR: exports.MR.value,
-    NR: exports.NR.value,
-    heap: new Float32Array(exports.memory.buffer)
-  };
+  const exports = new WebAssembly.Instance(wasmModule!).exports as unknown as GemmExports;
+  const heap = new Float32Array(exports.memory.buffer);
+  exportsOfBuffer.set(heap.buffer, exports);
+  return {exports, heap};
 }
 
-/** An instance with memory for `length` floats. */
-function gemmInstance(length: number): GemmInstance {
-  const wasm = 4 * length <= RETAINED_BYTES ? (shared ??= instantiate()) : instantiate();
-  if (wasm.heap.length < length) {
-    const {memory} = wasm.exports;
-    memory.grow(Math.ceil((4 * length - memory.buffer.byteLength) / PAGE_BYTES));
-    wasm.heap = new Float32Array(memory.buffer);
+/** Why the module cannot run here; undefined where it can. Not yet asked: null. */
+let unavailable: string|undefined|null = null;
+
+/**
+ * Why the wasm GEMM cannot run in this engine (no WebAssembly or no SIMD; compiling refused,
+ * as by a Content-Security-Policy without 'wasm-unsafe-eval'; or no memory for an instance,
+ * as under a low address-space limit), or undefined where it runs: the module is compiled
+ * and the shared instance made on the first question, and the answer kept.
+ */
+export function wasmUnavailableReason(): string|undefined {
+  if (unavailable === null) {
+    try {
+      if (typeof WebAssembly !== 'object') throw new Error('this engine has no WebAssembly');
+      const bytes = decodeBase64(WASM_BASE64);
+      if (!WebAssembly.validate(bytes)) throw new Error('this engine lacks WebAssembly SIMD');
+      // The module is a few KB, below the size browsers allow to compile synchronously on
+      // the main thread.
+      wasmModule = new WebAssembly.Module(bytes);
+      shared = instantiate();
+      unavailable = undefined;
+    } catch (error) {
+      unavailable = describeError(error);
+    }
   }
-  return wasm;
+  return unavailable;
+}
+
+/** An instance with memory for `length` floats; WasmMemoryError where none can be had. */
+function gemmInstance(length: number): GemmInstance {
+  try {
+    const wasm = 4 * length <= RETAINED_BYTES ? shared! : instantiate();
+    if (wasm.heap.length < length) {
+      const {memory} = wasm.exports;
+      memory.grow(Math.ceil((4 * length - memory.buffer.byteLength) / PAGE_BYTES));
+      wasm.heap = new Float32Array(memory.buffer);
+      exportsOfBuffer.set(wasm.heap.buffer, wasm.exports);
+    }
+    return wasm;
+  } catch (error) {
+    throw new WasmMemoryError(`the WebAssembly GEMM could not get ${4 * length} bytes of ` +
+        `memory (${describeError(error)})`);
+  }
 }
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
+
+/** One GEMM call on one instance: offsets (in floats) of its regions in the memory. */
+class WasmGemmPlan implements GemmPlan {
+  private readonly exports: GemmExports;
+  private readonly heap: Float32Array;
+  private readonly width: number;
+  private readonly cAt: number;
+  readonly a: Float32Array;
+  readonly aOffset: number;
+  readonly lda: number;
+  readonly scratch: Float32Array;
+  readonly scratchOffset: number;
+  readonly filterHasNonFinite: boolean;
+
+  constructor(b: Float32Array, bOffset: number, ldb: number, readonly k: number,
+              readonly n: number, maxRows: number, extraFloats: number) {
+    const width = this.width = roundUp(n, NR);
+    const tileRows = roundUp(maxRows, MR);
+    // Layout: [packed B: k×width][scratch][A: tileRows×k][C: tileRows×width]; while B is
+    // packed, B as given is staged after it, where the scratch and tiles go later.
+    const bAt = k * width;
+    const bLength = k === 0 ? 0 : (k - 1) * ldb + n;
+    this.scratchOffset = bAt;
+    this.aOffset = bAt + extraFloats;
+    this.lda = k;
+    this.cAt = this.aOffset + tileRows * k;
+    const {exports, heap} = gemmInstance(Math.max(this.cAt + tileRows * width, bAt + bLength));
+    this.exports = exports;
+    this.heap = this.a = this.scratch = heap;
+    // A whole B is copied as it is: a subarray costs a small call a noticeable share.
+    heap.set(bOffset === 0 && bLength === b.length ? b : b.subarray(bOffset, bOffset + bLength),
+             bAt);
+    this.filterHasNonFinite = exports.packB(4 * bAt, ldb, 0, k, n, width) !== 0;
+  }
+
+  /**
+   * A in this module's memory is read in place (rows up to m rounded up to MR must be
+   * readable; their products are dropped); any other A is copied into the plan's A first.
+   */
+  multiply(m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
+           cOffset: number, rs: number, cs: number, epilogue?: GemmEpilogue): void {
+    const {heap, cAt, width, n, k} = this;
+    let aAddress = a.byteOffset + 4 * aOffset;
+    if (a.buffer !== heap.buffer) {
+      if (lda === k) {
+        heap.set(a.subarray(aOffset, aOffset + m * k), this.aOffset);
+      } else {
+        for (let i = 0; i < m; i++) {
+          heap.set(a.subarray(aOffset + i * lda, aOffset + i * lda + k), this.aOffset + i * k);
+        }
+      }
+      aAddress = 4 * this.aOffset;
+      lda = k;
+    }
+    this.exports.gemm(aAddress, lda, 0, 4 * cAt, width, roundUp(m, MR), k, width);
+    if (cs === 1 && rs === n && width === n && m * n > 64) {
+      c.set(heap.subarray(cAt, cAt + m * n), cOffset);
+    } else if (cs === 1) {
+      for (let i = 0; i < m; i++) {
+        const row = cAt + i * width, at = cOffset + i * rs;
+        for (let j = 0; j < n; j++) c[at + j] = heap[row + j];
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const column = cOffset + j * cs;
+        for (let i = 0; i < m; i++) c[column + i * rs] = heap[cAt + i * width + j];
+      }
+    }
+    epilogue?.(c, cOffset, m);
+  }
+}
+
+export const wasmGemm: Gemm = {
+  name: 'wasm',
+  preferredTileRows: WASM_BLOCKING.tileRows,
+  prepare: (b, bOffset, ldb, k, n, maxRows, extraFloats = 0) =>
+      new WasmGemmPlan(b, bOffset, ldb, k, n, maxRows, extraFloats)
+};
 
 /** Floats of the largest input band a tile of `tileRows` patch rows reads. */
 function bandLength(g: ConvGeometry, tileRows: number): number {
@@ -104,49 +201,54 @@ function bandLength(g: ConvGeometry, tileRows: number): number {
   return inRows * g.inWidth * g.inChannels;
 }
 
-/** One convolution on one instance: offsets (in floats) of its regions in the memory. */
-class WasmGemmSession implements GemmSession {
-  private readonly exports: GemmExports;
-  private readonly heap: Float32Array;
-  private readonly MR: number;
-  private readonly width: number;
-  private readonly bandAt: number;
-  private readonly aAt: number;
-  private readonly cAt: number;
-  readonly filterHasNonFinite: boolean;
-  /** The input rows [bandFirst, bandEnd) of image bandImage are in the band. */
+/**
+ * The module's im2col: per tile, the input rows its patches read are copied into the
+ * scratch (the band; kept while the next tile reads the same rows), and the module writes
+ * the patch rows from there with block copies. It writes only into a wasm GEMM plan's
+ * memory: use it with that GEMM, `dst` the plan's `a` and `scratch` the plan's scratch.
+ */
+export class WasmIm2colSource implements PatchSource {
+  private heap: Float32Array|undefined;
+  /** The input rows [bandFirst, bandEnd) of image bandImage are at bandAt in `heap`. */
+  private bandAt = -1;
   private bandImage = -1;
   private bandFirst = 0;
   private bandEnd = 0;
 
-  constructor(filter: Float32Array, private readonly k: number, private readonly n: number,
-              private readonly maxRows: number, private readonly input?: ConvInput) {
-    // Micro-kernel sizes are the module's constants; the shared instance has them at hand.
-    const {MR, NR} = shared ?? (shared = instantiate());
-    const width = this.width = roundUp(n, NR);
-    const tileRows = roundUp(maxRows, MR);
-    // Layout: [packed B: k×width][input band][A: tileRows×k][C: tileRows×width]; while B is
-    // packed, the filter as given is staged after it, where the band and tiles go later.
-    this.MR = MR;
-    this.bandAt = k * width;
-    this.aAt = this.bandAt + (input === undefined ? 0 : bandLength(input.geometry, maxRows));
-    this.cAt = this.aAt + tileRows * k;
-    const {exports, heap} = gemmInstance(Math.max(this.cAt + tileRows * width,
-                                                  this.bandAt + k * n));
-    this.exports = exports;
-    this.heap = heap;
-    heap.set(filter, this.bandAt);
-    this.filterHasNonFinite = exports.packB(4 * this.bandAt, 0, k, n, width) !== 0;
+  constructor(private readonly x: Float32Array, private readonly g: ConvGeometry) {}
+
+  scratchFloats(maxRows: number): number {
+    return bandLength(this.g, maxRows);
   }
 
-  get a(): Float32Array {
-    return this.heap.subarray(this.aAt, this.aAt + this.maxRows * this.k);
-  }
-
-  fillPatchRows(flatRow0: number, rows: number): void {
-    const g = this.input!.geometry;
+  fill(flatRow0: number, rows: number, dst: Float32Array, dstOffset: number, lda: number,
+       scratch: Float32Array, scratchOffset: number): void {
+    const buffer = dst.buffer;
+    // The last memory asked about is kept: a WeakMap lookup per tile shows in small calls.
+    if (buffer !== lastBuffer) {
+      lastBuffer = buffer;
+      lastExports = exportsOfBuffer.get(buffer);
+    }
+    const exports = lastExports;
+    if (exports === undefined || scratch.buffer !== buffer) {
+      throw new Error('The wasm im2col writes only into a wasm GEMM plan\'s memory.');
+    }
+    if (this.heap?.buffer !== buffer) {
+      // The plan's `a` is a view of the whole memory: no new view for small calls.
+      this.heap = dst.byteOffset === 0 && 4 * dst.length === dst.buffer.byteLength ? dst :
+          new Float32Array(dst.buffer);
+      this.bandImage = -1;
+    }
+    const bandAt = scratch.byteOffset / 4 + scratchOffset;
+    if (bandAt !== this.bandAt) {
+      this.bandAt = bandAt;
+      this.bandImage = -1;
+    }
+    const g = this.g;
     const {inHeight, inWidth, inChannels, outHeight, outWidth} = g;
+    const k = g.filterHeight * g.filterWidth * inChannels;
     const rowsPerImage = outHeight * outWidth;
+    const dstAt = dst.byteOffset + 4 * dstOffset;
     // Tiles may span images: one im2col call per image's share of the tile.
     for (let done = 0; done < rows;) {
       const flatRow = flatRow0 + done;
@@ -167,7 +269,7 @@ class WasmGemmSession implements GemmSession {
       const rowStep = channelsLast ? inWidth * inChannels : inWidth;
       // One channel in NCHW lies like NHWC: its columns are contiguous.
       const channelStep = channelsLast || inChannels === 1 ? 1 : Math.max(0, end - first) * inWidth;
-      this.exports.im2col(4 * (this.bandAt - first * rowStep), 4 * (this.aAt + done * this.k),
+      exports.im2col(4 * (bandAt - first * rowStep), dstAt + 4 * done * lda, 4 * (lda - k),
           count, 0, outRow, outCol, 0, rowStep, channelsLast ? inChannels : 1, channelStep,
           inHeight, inWidth, inChannels, outHeight, outWidth, g.filterHeight, g.filterWidth,
           g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padInfo.top,
@@ -182,7 +284,7 @@ class WasmGemmSession implements GemmSession {
         (image === this.bandImage && first === this.bandFirst && end === this.bandEnd)) {
       return;
     }
-    const {x, geometry: g} = this.input!;
+    const {x, g} = this;
     const {inHeight, inWidth, inChannels} = g;
     const imageAt = image * inHeight * inWidth * inChannels;
     if (g.dataFormat === 'channelsLast') {
@@ -201,35 +303,11 @@ class WasmGemmSession implements GemmSession {
 
   /** heap[to, to+length) = x[from, from+length); short runs skip making a subarray. */
   private copyIn(x: Float32Array, from: number, length: number, to: number): void {
-    const {heap} = this;
+    const heap = this.heap!;
     if (length > 256) {
       heap.set(x.subarray(from, from + length), to);
     } else {
       for (let i = 0; i < length; i++) heap[to + i] = x[from + i];
     }
   }
-
-  multiply(m: number, out: Float32Array, outOffset: number, rs: number, cs: number): void {
-    const {heap, cAt, width, n} = this;
-    this.exports.gemm(4 * this.aAt, 0, 4 * cAt, roundUp(m, this.MR), this.k, width);
-    if (cs === 1 && rs === n && width === n && m * n > 64) {
-      out.set(heap.subarray(cAt, cAt + m * n), outOffset);
-    } else if (cs === 1) {
-      for (let i = 0; i < m; i++) {
-        const row = cAt + i * width, at = outOffset + i * rs;
-        for (let j = 0; j < n; j++) out[at + j] = heap[row + j];
-      }
-    } else {
-      for (let j = 0; j < n; j++) {
-        const column = outOffset + j * cs;
-        for (let i = 0; i < m; i++) out[column + i * rs] = heap[cAt + i * width + j];
-      }
-    }
-  }
 }
-
-export const wasmGemm: Gemm = {
-  name: 'wasm',
-  preferredTileRows: 256,
-  begin: (filter, k, n, maxRows, input) => new WasmGemmSession(filter, k, n, maxRows, input)
-};

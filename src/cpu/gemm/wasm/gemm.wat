@@ -1,85 +1,32 @@
-;; The WebAssembly SIMD GEMM of the CPU kernels: C[m×n] = A[m×k] · B[k×n], f32.
+;; The WebAssembly SIMD GEMM of the CPU kernels: C[m×n] = A[m×k] · B[k×n], f32, and the
+;; in-memory im2col that fills A. This is a template: scripts/build_wasm.js substitutes the
+;; blocking of src/cpu/gemm/blocking.json for the placeholders in double braces and
+;; generates the micro-kernel and B's panel copy from MR and NR before assembling it (the
+;; expanded text is written beside this file as gemm.generated.wat).
 ;;
-;; BLIS/XNNPACK structure. A (a tile of the patch matrix) stays row-major as im2col wrote
-;; it, k floats a row; B (the filter) is packed (packB, below) into KC-deep blocks of
-;; NR-wide column panels, zero-padded to a multiple of NR columns; C is row-major with
-;; that padded width. The macro-kernel walks KC-deep slices (a B panel of KC×NR floats,
-;; 8 KiB, stays in L1; the A slice of the tile stays in L2), and a 4×8 micro-kernel keeps
-;; its 4×8 block of C in eight f32x4 registers, broadcasting one A value per row and
-;; loading two B vectors per step of k.
+;; BLIS/XNNPACK structure. A (a tile of the patch matrix) is row-major with a leading
+;; dimension lda; B (the filter) is packed once per convolution (packB, below) into KC-deep
+;; blocks of NR-wide column panels, zero-padded to a multiple of NR columns; C is row-major
+;; with a leading dimension ldc. The macro-kernel walks KC-deep slices (a B panel of KC×NR
+;; floats stays in L1; the A slice of the tile stays in L2), and the MR×NR micro-kernel keeps
+;; its block of C in MR·NR/4 f32x4 registers, broadcasting one A value per row and loading
+;; NR/4 B vectors per step of k.
 ;;
 ;; The host pads m to a multiple of MR (extra A rows are scratch whose C rows it ignores).
-;;
-;; The module also does im2col (below), so patch rows are written by block copies straight
-;; into A from a copy of the input in the same memory.
 (module
   (memory (export "memory") 1)
-  (global (export "MR") i32 (i32.const 4))
-  (global (export "NR") i32 (i32.const 8))
-  (global $KC (export "KC") i32 (i32.const 256))
+  (global $KC i32 (i32.const {{KC}}))
 
-  ;; C[4×8] (+)= A[4×depth] · Bpanel[depth×8]; byte addresses and strides.
-  (func $microKernel (param $a i32) (param $lda i32) (param $b i32) (param $depth i32)
-                     (param $c i32) (param $ldc i32) (param $accumulate i32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $bEnd i32)
-    (local $c1 i32) (local $c2 i32) (local $c3 i32)
-    (local $b0 v128) (local $b1 v128) (local $v v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $a1 (i32.add (local.get $a) (local.get $lda)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
-    (local.set $c1 (i32.add (local.get $c) (local.get $ldc)))
-    (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
-    (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
-    (local.set $bEnd (i32.add (local.get $b) (i32.shl (local.get $depth) (i32.const 5))))
-    (if (local.get $accumulate)
-      (then
-        (local.set $c00 (v128.load (local.get $c)))
-        (local.set $c01 (v128.load offset=16 (local.get $c)))
-        (local.set $c10 (v128.load (local.get $c1)))
-        (local.set $c11 (v128.load offset=16 (local.get $c1)))
-        (local.set $c20 (v128.load (local.get $c2)))
-        (local.set $c21 (v128.load offset=16 (local.get $c2)))
-        (local.set $c30 (v128.load (local.get $c3)))
-        (local.set $c31 (v128.load offset=16 (local.get $c3)))))
-    (loop $k
-      (local.set $b0 (v128.load (local.get $b)))
-      (local.set $b1 (v128.load offset=16 (local.get $b)))
-      (local.set $v (v128.load32_splat (local.get $a)))
-      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $v) (local.get $b0))))
-      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $v) (local.get $b1))))
-      (local.set $v (v128.load32_splat (local.get $a1)))
-      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $v) (local.get $b0))))
-      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $v) (local.get $b1))))
-      (local.set $v (v128.load32_splat (local.get $a2)))
-      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $v) (local.get $b0))))
-      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $v) (local.get $b1))))
-      (local.set $v (v128.load32_splat (local.get $a3)))
-      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $v) (local.get $b0))))
-      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $v) (local.get $b1))))
-      (local.set $a (i32.add (local.get $a) (i32.const 4)))
-      (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-      (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-      (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
-      (local.set $b (i32.add (local.get $b) (i32.const 32)))
-      (br_if $k (i32.lt_u (local.get $b) (local.get $bEnd))))
-    (v128.store (local.get $c) (local.get $c00))
-    (v128.store offset=16 (local.get $c) (local.get $c01))
-    (v128.store (local.get $c1) (local.get $c10))
-    (v128.store offset=16 (local.get $c1) (local.get $c11))
-    (v128.store (local.get $c2) (local.get $c20))
-    (v128.store offset=16 (local.get $c2) (local.get $c21))
-    (v128.store (local.get $c3) (local.get $c30))
-    (v128.store offset=16 (local.get $c3) (local.get $c31)))
+{{microKernel}}
 
-  ;; C = A · B for m rows (a multiple of MR), depth k, n columns (a multiple of NR).
-  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32)
-                        (param $m i32) (param $k i32) (param $n i32)
+  ;; C = A · B for m rows (a multiple of MR) of A at $a (lda floats a row), depth k, B packed
+  ;; at $b with n columns (a multiple of NR), C at $c (ldc floats a row). Byte addresses.
+  (func (export "gemm") (param $a i32) (param $lda i32) (param $b i32) (param $c i32)
+                        (param $ldc i32) (param $m i32) (param $k i32) (param $n i32)
     (local $k0 i32) (local $depth i32) (local $panel i32) (local $col i32) (local $row i32)
-    (local $lda i32) (local $ldc i32)
-    (local.set $lda (i32.shl (local.get $k) (i32.const 2)))
-    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    (local $ldaBytes i32) (local $ldcBytes i32)
+    (local.set $ldaBytes (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
     (loop $slices
       (local.set $depth (select (global.get $KC) (i32.sub (local.get $k) (local.get $k0))
           (i32.lt_u (global.get $KC) (i32.sub (local.get $k) (local.get $k0)))))
@@ -91,27 +38,28 @@
         (local.set $row (i32.const 0))
         (loop $rows
           (call $microKernel
-            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $k))
+            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $lda))
                                                       (local.get $k0)) (i32.const 2)))
-            (local.get $lda) (local.get $panel) (local.get $depth)
-            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $n))
+            (local.get $ldaBytes) (local.get $panel) (local.get $depth)
+            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $ldc))
                                                       (local.get $col)) (i32.const 2)))
-            (local.get $ldc) (local.get $k0))
-          (local.set $row (i32.add (local.get $row) (i32.const 4)))
+            (local.get $ldcBytes) (local.get $k0))
+          (local.set $row (i32.add (local.get $row) (i32.const {{MR}})))
           (br_if $rows (i32.lt_u (local.get $row) (local.get $m))))
-        (local.set $panel (i32.add (local.get $panel) (i32.shl (local.get $depth) (i32.const 5))))
-        (local.set $col (i32.add (local.get $col) (i32.const 8)))
+        (local.set $panel (i32.add (local.get $panel)
+                                   (i32.mul (local.get $depth) (i32.const {{NR_BYTES}}))))
+        (local.set $col (i32.add (local.get $col) (i32.const {{NR}})))
         (br_if $panels (i32.lt_u (local.get $col) (local.get $n))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
       (br_if $slices (i32.lt_u (local.get $k0) (local.get $k)))))
 
-  ;; Packs B (k×n floats, row-major at $src) to $dst: KC-deep blocks of NR-wide panels,
-  ;; zero-padded to $width columns (a multiple of NR). Returns 1 when B holds an Inf or a NaN
-  ;; (v - v is 0 for finite v and NaN otherwise; the sum of those stays NaN).
-  (func (export "packB") (param $src i32) (param $dst i32) (param $k i32) (param $n i32)
-                         (param $width i32) (result i32)
+  ;; Packs B (k×n floats, row-major at $src, ldb floats a row) to $dst: KC-deep blocks of
+  ;; NR-wide panels, zero-padded to $width columns (a multiple of NR). Returns 1 when B holds
+  ;; an Inf or a NaN (v - v is 0 for finite v and NaN otherwise; the sum of those stays NaN).
+  (func (export "packB") (param $src i32) (param $ldb i32) (param $dst i32) (param $k i32)
+                         (param $n i32) (param $width i32) (result i32)
     (local $k0 i32) (local $depth i32) (local $col i32) (local $cols i32) (local $p i32)
-    (local $from i32) (local $j i32) (local $v0 v128) (local $v1 v128) (local $sums v128)
+    (local $from i32) (local $j i32) (local $v v128) (local $sums v128)
     (local $value f32) (local $sum f32)
     (loop $slices
       (local.set $depth (select (global.get $KC) (i32.sub (local.get $k) (local.get $k0))
@@ -122,21 +70,14 @@
         (local.set $cols (i32.sub (local.get $n) (local.get $col)))
         (if (i32.lt_s (local.get $cols) (i32.const 0)) (then (local.set $cols (i32.const 0))))
         (local.set $from (i32.add (local.get $src) (i32.shl (i32.add
-            (i32.mul (local.get $k0) (local.get $n)) (local.get $col)) (i32.const 2))))
+            (i32.mul (local.get $k0) (local.get $ldb)) (local.get $col)) (i32.const 2))))
         (local.set $p (i32.const 0))
         (loop $depthSteps
-          (if (i32.ge_u (local.get $cols) (i32.const 8))
+          (if (i32.ge_u (local.get $cols) (i32.const {{NR}}))
             (then
-              (local.set $v0 (v128.load (local.get $from)))
-              (local.set $v1 (v128.load offset=16 (local.get $from)))
-              (v128.store (local.get $dst) (local.get $v0))
-              (v128.store offset=16 (local.get $dst) (local.get $v1))
-              (local.set $sums (f32x4.add (local.get $sums) (f32x4.add
-                  (f32x4.sub (local.get $v0) (local.get $v0))
-                  (f32x4.sub (local.get $v1) (local.get $v1))))))
+{{packFullPanelRow}})
             (else
-              (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))
-              (v128.store offset=16 (local.get $dst) (v128.const i32x4 0 0 0 0))
+{{zeroPanelRow}}
               (local.set $j (i32.const 0))
               (block $edgeDone (loop $edge
                 (br_if $edgeDone (i32.ge_u (local.get $j) (local.get $cols)))
@@ -148,11 +89,11 @@
                                          (f32.sub (local.get $value) (local.get $value))))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br $edge)))))
-          (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-          (local.set $from (i32.add (local.get $from) (i32.shl (local.get $n) (i32.const 2))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const {{NR_BYTES}})))
+          (local.set $from (i32.add (local.get $from) (i32.shl (local.get $ldb) (i32.const 2))))
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (br_if $depthSteps (i32.lt_u (local.get $p) (local.get $depth))))
-        (local.set $col (i32.add (local.get $col) (i32.const 8)))
+        (local.set $col (i32.add (local.get $col) (i32.const {{NR}})))
         (br_if $panels (i32.lt_u (local.get $col) (local.get $width))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
       (br_if $slices (i32.lt_u (local.get $k0) (local.get $k))))
@@ -180,10 +121,12 @@
         (br $words))))
 
   ;; im2col: writes `rows` patch rows (taps in (kh, kw, c) order, zeros over the padding)
-  ;; to `dst`, from output position (image, outRow, outCol) on. The input is addressed by
+  ;; to `dst`, one every tapRowBytes * filterHeight + rowGap bytes (rowGap: the bytes between
+  ;; one row's end and the next row, as A's leading dimension leaves them), from output
+  ;; position (image, outRow, outCol) on. The input is addressed by
   ;; float strides per image, input row, input column and channel, so one loop serves NHWC
   ;; (channels contiguous: whole runs are block copies) and NCHW (one float at a time).
-  (func (export "im2col") (param $x i32) (param $dst i32) (param $rows i32)
+  (func (export "im2col") (param $x i32) (param $dst i32) (param $rowGap i32) (param $rows i32)
       (param $image i32) (param $outRow i32) (param $outCol i32)
       (param $imageStep i32) (param $rowStep i32) (param $colStep i32) (param $channelStep i32)
       (param $inHeight i32) (param $inWidth i32) (param $inChannels i32)
@@ -286,6 +229,7 @@
           (local.set $dst (i32.add (local.get $dst) (local.get $tapRowBytes)))
           (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
           (br_if $tapRow (i32.lt_u (local.get $kh) (local.get $filterHeight))))
+        (local.set $dst (i32.add (local.get $dst) (local.get $rowGap)))
         ;; Next output position, row-major within an image, then the next image.
         (local.set $outCol (i32.add (local.get $outCol) (i32.const 1)))
         (if (i32.eq (local.get $outCol) (local.get $outWidth))
