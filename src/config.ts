@@ -7,6 +7,7 @@
  * into silently wrong results.
  */
 import {env} from '@tensorflow/tfjs-core';
+import {registerOnce} from './state';
 
 /** A flag value as an error message shows it: strings quoted, NaN as NaN, with its type. */
 function describe(value: unknown): string {
@@ -21,8 +22,6 @@ function describe(value: unknown): string {
  * one image, never the whole batch's patch matrix at once on the cpu).
  */
 export const WORKSPACE_BYTES_FLAG = 'IM2COL_WORKSPACE_BYTES';
-
-env().registerFlag(WORKSPACE_BYTES_FLAG, () => 64 * 1024 * 1024);
 
 /** The workspace bound in bytes; throws where the flag holds anything but a valid bound. */
 export function workspaceBytes(): number {
@@ -44,8 +43,6 @@ export const CPU_GEMM_FLAG = 'IM2COL_CPU_GEMM';
 
 export type CpuGemmChoice = 'auto' | 'wasm' | 'typescript';
 
-env().registerFlag(CPU_GEMM_FLAG, () => 'auto');
-
 export function cpuGemmChoice(): CpuGemmChoice {
   const choice: unknown = env().get(CPU_GEMM_FLAG);
   if (choice !== 'auto' && choice !== 'wasm' && choice !== 'typescript') {
@@ -63,3 +60,9 @@ export function checkIm2colFlags(): void {
   workspaceBytes();
   cpuGemmChoice();
 }
+
+// Once per realm: another copy of the package may have registered (and a user set) them.
+registerOnce('flags', () => {
+  env().registerFlag(WORKSPACE_BYTES_FLAG, () => 64 * 1024 * 1024);
+  env().registerFlag(CPU_GEMM_FLAG, () => 'auto');
+});

@@ -1,5 +1,6 @@
 /** Small helpers shared by the ops: input conversion and kernel availability. */
 import {getBackend, getKernel, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {checkIm2colFlags} from '../config';
 import {checkFloatDtype} from '../geometry';
 import {state} from '../state';
 
@@ -26,8 +27,12 @@ export function toFloatTensor(value: Tensor | TensorLike, argName: string, opNam
  */
 const foundKernels = new Map<string, Set<string>>();
 
-/** Fails clearly when the active backend has no kernel of this package. */
+/**
+ * Fails clearly, before any work, when a flag of this package holds a value it refuses or
+ * the active backend has no kernel of this package.
+ */
 export function checkKernelAvailable(opName: string, kernelName: string): void {
+  checkIm2colFlags();
   const backend = getBackend();
   let found = foundKernels.get(backend);
   if (found?.has(kernelName)) return;

@@ -13,7 +13,7 @@
 import {env, util} from '@tensorflow/tfjs-core';
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {workspaceBytes as workspaceBudget} from '../config';
+import {WORKSPACE_BYTES_FLAG, workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength} from '../geometry';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
@@ -52,9 +52,12 @@ export function planOutputChunks(g: ConvGeometry, maxTexels: number): OutputChun
   const columnRanges = (firstRow: number, rows: number) => {
     const colPairs = Math.floor(maxTexels / (rows * depthTexels));
     if (colPairs < 1) {
+      // The values in force (getFlags evaluates nothing, so it never throws).
+      const flags = env().getFlags();
       throw new Error(`The patch of one output position (${patchLength(g)} values) does not ` +
-          `fit a texture of ${maxTexels} texels (WEBGL_MAX_TEXTURE_SIZE, ` +
-          `IM2COL_WORKSPACE_BYTES).`);
+          `fit a texture of ${maxTexels} texels (WEBGL_MAX_TEXTURE_SIZE is ` +
+          `${flags.WEBGL_MAX_TEXTURE_SIZE}, ${WORKSPACE_BYTES_FLAG} is ` +
+          `${flags[WORKSPACE_BYTES_FLAG]}).`);
     }
     for (let firstCol = 0; firstCol < outWidth; firstCol += 2 * colPairs) {
       chunks.push({firstRow, rows, firstCol, cols: Math.min(2 * colPairs, outWidth - firstCol)});
