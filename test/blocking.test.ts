@@ -6,22 +6,13 @@
 import * as esbuild from 'esbuild';
 import * as path from 'path';
 import {TYPESCRIPT_BLOCKING, WASM_BLOCKING} from '../src/cpu/gemm/blocking.generated';
+import {randomValues} from './helpers/random';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const build = require(path.join(__dirname, '..', 'scripts', 'build_wasm.js')) as {
   assembleWasm(blocking: {MR: number, NR: number, KC: number}): Promise<{buffer: Uint8Array<ArrayBuffer>}>;
   typescriptMicroKernel(blocking: {MR: number, NR: number}): string;
 };
-
-function randomValues(length: number, seed: number): Float32Array {
-  const values = new Float32Array(length);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
-    values[i] = ((state >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
 
 function expectNearProduct(actual: (i: number, j: number) => number, a: (i: number, p: number) => number,
                            b: (p: number, j: number) => number, m: number, k: number, n: number,

@@ -10,17 +10,7 @@ import {availableCpuGemms, cpuGemm, Gemm, WasmIm2colSource} from '../src/cpu/gem
 import {Im2colSource, PatchSource} from '../src/cpu/patch_source';
 import {conv2dGeometry, ConvGeometry, patchLength} from '../src/geometry';
 import {WASM_BASE64} from '../src/cpu/gemm/wasm/gemm_wat.generated';
-
-/** Deterministic values in [-1, 1). */
-function randomValues(length: number, seed: number): Float32Array {
-  const values = new Float32Array(length);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
-    values[i] = ((state >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
+import {randomValues} from './helpers/random';
 
 /** C = A·B in float64, with the sum of |a||b| per entry for the rounding bound. */
 function naiveProduct(a: Float32Array, b: Float32Array, m: number, k: number, n: number):

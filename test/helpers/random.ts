@@ -24,3 +24,8 @@ export class Random {
     return out;
   }
 }
+
+/** `length` deterministic values in [-1, 1) from `seed`. */
+export function randomValues(length: number, seed: number): Float32Array {
+  return new Random(seed).values(length);
+}
