@@ -124,7 +124,7 @@ export interface TiledResult {
 }
 
 /** Gradients in bands of output rows or groups of images, under a budget that forces it. */
-export function gradTiled(tf: Tf, lib: Lib, arg: SweepArg): TiledResult {
+export function gradTiled(tf: Tf, lib: Lib, arg: SweepArg & {minBudgetPositions?: number}): TiledResult {
   const rng = new Random(arg.seed);
   const result: TiledResult = {checks: [], peaks: [], bands: 0, imageGroups: 0};
   const defaultBudget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
@@ -137,7 +137,8 @@ export function gradTiled(tf: Tf, lib: Lib, arg: SweepArg): TiledResult {
       const rowBytes = 4 * kh * kw * inC;
       // A budget of one to three output rows of one image, or of one image when batched.
       const imageBytes = outHeight * outWidth * rowBytes;
-      const budget = c.xShape[0] > 1 && rng.next() < 0.4 ? imageBytes : rng.int(1, 3) * outWidth * rowBytes;
+      const drawn = c.xShape[0] > 1 && rng.next() < 0.4 ? imageBytes : rng.int(1, 3) * outWidth * rowBytes;
+      const budget = Math.max(drawn, (arg.minBudgetPositions ?? 1) * rowBytes);
       if (budget >= c.xShape[0] * imageBytes) continue;
       if (budget >= imageBytes) result.imageGroups++; else result.bands++;
       tf.tidy(() => {

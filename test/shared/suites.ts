@@ -266,7 +266,8 @@ export function sharedSuites(target: Target, runner: Runner): void {
     }, timeout);
 
     it(`in bands of rows and groups of images under small budgets match tf.conv2d's (${n.gradTiled} cases)`, async () => {
-      const got = await call('gradTiled', {seed: 9090, count: n.gradTiled, ...sizes});
+      const got = await call('gradTiled', {seed: 9090, count: n.gradTiled, ...sizes,
+                                           minBudgetPositions: n.gradTiledMinPositions});
       const worst = expectChecks(got.checks, tol().gradient);
       for (const {peak, budget} of got.peaks) expect(peak).toBeLessThanOrEqual(budget);
       expect(got.peaks.length).toBe(got.bands + got.imageGroups);

@@ -21,6 +21,9 @@ export interface CaseCounts {
   gradFused: number;
   /** Gradient sweeps skip cases with a larger input (fewer shader shapes on software WebGL). */
   gradMaxInputSize?: number;
+  /** The smallest workspace budget the tiled gradients get, in output positions' patches
+   *  (webgl's chunks are at least 2x2 positions: a packed texel holds 2 rows (NCHW) x 2 columns). */
+  gradTiledMinPositions?: number;
 }
 
 export interface Target {
@@ -59,9 +62,9 @@ export const TARGETS: Target[] = [
    tolerance: CPU_TOLERANCE},
   // SwiftShader compiles each new shape's shaders slowly: a subset of the cases.
   {name: 'webgl', backend: 'webgl', flags: {}, where: 'browser',
-   cases: {parityConv2d: 300, parityConv1d: 100, ownReferenceEvery: 5, fused: 21,
-           fusedNoTfjsPath: 14, gradConv2d: 8, gradNumerical: 2, gradTiled: 8, gradConv1d: 4,
-           col2im: 4, gradFused: 7, gradMaxInputSize: 1500},
+   cases: {parityConv2d: 300, parityConv1d: 100, ownReferenceEvery: 5, fused: 14,
+           fusedNoTfjsPath: 7, gradConv2d: 8, gradNumerical: 2, gradTiled: 6, gradConv1d: 4,
+           col2im: 4, gradFused: 7, gradMaxInputSize: 1500, gradTiledMinPositions: 4},
    // Half-float render targets need 2e-2 (the browser runner checks the context).
    tolerance: {forward: 1e-4, gradient: 1e-3}},
 ];
