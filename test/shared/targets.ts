@@ -1,0 +1,74 @@
+/**
+ * The backends every shared test body (test/shared/*.ts) runs on. A new backend is one entry
+ * here: the Node runner (test/shared_bodies.test.ts) takes the `where: 'node'` entries, the
+ * browser runner (test/browser/shared_bodies.test.ts) the `where: 'browser'` ones.
+ */
+
+/** How many seeded cases each sweep runs (see the bodies for what a case is). */
+export interface CaseCounts {
+  parityConv2d: number;
+  parityConv1d: number;
+  /** Every n-th parity case is also checked against tf.conv2d on the target's own backend
+   *  (all are checked against tf.conv2d on cpu); 1 on cpu, where the two are the same. */
+  ownReferenceEvery: number;
+  fused: number;
+  fusedNoTfjsPath: number;
+  gradConv2d: number;
+  gradNumerical: number;
+  gradTiled: number;
+  gradConv1d: number;
+  col2im: number;
+  gradFused: number;
+  /** Gradient sweeps skip cases with a larger input (fewer shader shapes on software WebGL). */
+  gradMaxInputSize?: number;
+  /** The smallest workspace budget the tiled gradients get, in output positions' patches
+   *  (webgl's chunks are at least 2x2 positions: a packed texel holds 2 rows (NCHW) x 2 columns). */
+  gradTiledMinPositions?: number;
+}
+
+export interface Target {
+  /** The describe block's name. */
+  name: string;
+  /** The tfjs backend the bodies run on. */
+  backend: string;
+  /** tfjs flags set for this target (and put back afterwards). */
+  flags: Record<string, string | number | boolean>;
+  where: 'node' | 'browser';
+  /** Modules that register the backend, imported by the runner (Node) or bundled into the
+   *  page (browser); tfjs-backend-cpu and (in the page) -webgl are always there. */
+  modules?: string[];
+  cases: CaseCounts;
+  /** Largest relative error allowed: forward results, gradients. */
+  tolerance: {forward: number, gradient: number};
+}
+
+/** Every case of today's cpu suites (the cpu backend is fast). */
+const FULL: CaseCounts = {
+  parityConv2d: 600, parityConv1d: 250, ownReferenceEvery: 1, fused: 140, fusedNoTfjsPath: 70,
+  gradConv2d: 80, gradNumerical: 8, gradTiled: 60, gradConv1d: 40, col2im: 30, gradFused: 42,
+};
+
+const CPU_TOLERANCE = {forward: 1e-5, gradient: 1e-4};
+
+export const TARGETS: Target[] = [
+  {name: 'cpu/wasm', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'wasm'}, where: 'node',
+   cases: FULL, tolerance: CPU_TOLERANCE},
+  {name: 'cpu/typescript', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'typescript'}, where: 'node',
+   cases: FULL, tolerance: CPU_TOLERANCE},
+  // In the page 'auto' picks the wasm GEMM (main thread); fewer cases, Node covers the rest.
+  {name: 'cpu', backend: 'cpu', flags: {}, where: 'browser',
+   cases: {...FULL, parityConv2d: 300, parityConv1d: 100, fused: 70, gradConv2d: 40, gradTiled: 30,
+           gradConv1d: 20, col2im: 15, gradFused: 21},
+   tolerance: CPU_TOLERANCE},
+  // SwiftShader compiles each new shape's shaders slowly: a subset of the cases.
+  {name: 'webgl', backend: 'webgl', flags: {}, where: 'browser',
+   cases: {parityConv2d: 300, parityConv1d: 100, ownReferenceEvery: 5, fused: 7,
+           fusedNoTfjsPath: 7, gradConv2d: 8, gradNumerical: 1, gradTiled: 6, gradConv1d: 2,
+           col2im: 2, gradFused: 7, gradMaxInputSize: 1500, gradTiledMinPositions: 4},
+   // Half-float render targets need 2e-2 (the browser runner checks the context).
+   tolerance: {forward: 1e-4, gradient: 1e-3}},
+];
+
+export function targetsIn(where: Target['where']): Target[] {
+  return TARGETS.filter(t => t.where === where);
+}
