@@ -36,13 +36,17 @@ export function describe(value: unknown, depth = 0): string {
  */
 export const MAX_TENSOR_VALUES = 2 ** 31 - 1;
 
-/** Fails unless a tensor of `shape` fits one typed array; `cause` names what made it so big. */
-export function checkTensorSize(opName: string, what: string, shape: number[], cause: string):
-    void {
+/**
+ * Fails unless a tensor of `shape` (`what`: 'an output', 'a patch matrix') fits one typed
+ * array, naming the argument that made it so large and showing the value given.
+ */
+export function checkTensorSize(opName: string, argName: string, given: string, what: string,
+                                shape: number[]): void {
   const size = shape.reduce((a, b) => a * b, 1);
   if (size > MAX_TENSOR_VALUES) {
-    fail(opName, `${cause} gives ${what} of shape [${shape}], ${size.toExponential(2)} ` +
-        `values, more than one tensor can hold (${MAX_TENSOR_VALUES}).`);
+    fail(opName, `argument '${argName}' must keep ${what} within one tensor ` +
+        `(${MAX_TENSOR_VALUES} values), but got ${given}, which gives ${what} of shape ` +
+        `[${shape}] (${size.toExponential(2)} values).`);
   }
 }
 
@@ -155,9 +159,12 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
         `(${xShape}) with pad ${describe(padAsGiven)}: output would be ` +
         `${geometry.outHeight}x${geometry.outWidth}.`);
   }
-  const cause = typeof pad === 'string' ? `argument 'x' of shape [${xShape}] with filter ` +
-      `[${filterShape}]` : `argument 'pad' (${describe(padAsGiven)})`;
-  checkTensorSize(opName, 'an output', geometry.outShape, cause);
+  if (typeof pad === 'string') {
+    checkTensorSize(opName, 'x', `shape [${xShape}] with filter [${filterShape}]`, 'the output',
+                    geometry.outShape);
+  } else {
+    checkTensorSize(opName, 'pad', describe(padAsGiven), 'the output', geometry.outShape);
+  }
   return geometry;
 }
 
@@ -174,6 +181,11 @@ export function checkConv1dArgs(opName: string, xShape: number[], filterShape: n
   checkRank(opName, 'x', xShape, [3], dataFormat === 'NWC' ?
       '[batch, width, inChannels]' : '[batch, inChannels, width]');
   checkRank(opName, 'filter', filterShape, [3], '[filterWidth, inChannels, outChannels]');
+  const inChannels = dataFormat === 'NWC' ? xShape[2] : xShape[1];
+  if (filterShape[1] !== inChannels) {
+    fail(opName, `argument 'filter' must have inChannels (dimension 1) equal to the input's ` +
+        `channels (${inChannels}), but got filter shape [${filterShape}].`);
+  }
   if (!isPositiveInt(settings.stride)) {
     fail(opName, `argument 'stride' must be a positive integer, but got ${describe(settings.stride)}.`);
   }

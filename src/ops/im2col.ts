@@ -29,8 +29,8 @@ function im2col_(x: Tensor3D | Tensor4D | TensorLike, filterSize: [number, numbe
   const inChannels = dataFormat === 'NCHW' ? x4dShape[1] : x4dShape[3];
   const g = checkConv2dArgs(opName, x4dShape, [size[0], size[1], inChannels, 1],
                           {strides, pad, dataFormat, dilations});
-  checkTensorSize(opName, 'a patch matrix', [g.batchSize, g.outHeight * g.outWidth, patchLength(g)],
-                  `arguments 'filterSize' (${describe(filterSize)}) and 'pad' (${describe(pad)})`);
+  checkTensorSize(opName, 'filterSize', `${describe(filterSize)} with pad ${describe(pad)}`,
+                  'the patch matrix', [g.batchSize, g.outHeight * g.outWidth, patchLength(g)]);
   checkKernelAvailable(opName, Im2col);
 
   const attrs: Im2colAttrs = {filterSize: size, strides, pad, dilations, dataFormat};

@@ -36,6 +36,11 @@ function badCalls(lib: Lib, T: (shape: number[], dtype?: 'float32' | 'int32' | '
     ['stride triple', () => im2colConv2d(x4(), f4(), [1, 1, 1] as never, 'valid')],
     ['negative dilation', () => im2colConv2d(x4(), f4(), 1, 'valid', 'NHWC', [1, -2])],
     ['dilation NaN', () => im2colConv2d(x4(), f4(), 1, 'valid', 'NHWC', NaN)],
+    ['stride Infinity', () => im2colConv2d(x4(), f4(), [1, Infinity], 'valid')],
+    ['pad NaN', () => im2colConv2d(x4(), f4(), 1, NaN)],
+    // Each refused by name before anything is allocated (4e12 and 4e10 output values).
+    ['pad too large for a tensor', () => im2colConv2d(x4(), f4(), 1, 1e6)],
+    ['explicit pad too large for a tensor', () => im2colConv2d(x4(), f4(), 1, [[0, 0], [5e4, 5e4], [5e4, 5e4], [0, 0]])],
     ['pad -1', () => im2colConv2d(x4(), f4(), 1, -1)],
     ['pad 0.5', () => im2colConv2d(x4(), f4(), 1, 0.5)],
     ['pad string', () => im2colConv2d(x4(), f4(), 1, 'full' as never)],
@@ -56,6 +61,7 @@ function badCalls(lib: Lib, T: (shape: number[], dtype?: 'float32' | 'int32' | '
     ['conv1d x of rank 4', () => im2colConv1d(T([1, 1, 10, 3]) as never, f3(), 1, 'valid')],
     ['conv1d filter of rank 4', () => im2colConv1d(x3(), T([1, 3, 3, 4]) as never, 1, 'valid')],
     ['conv1d channel mismatch', () => im2colConv1d(x3(), T([3, 2, 4]) as never, 1, 'valid')],
+    ['conv1d pad too large for a tensor', () => im2colConv1d(x3(), f3(), 1, [[0, 0], [2e9, 2e9], [0, 0]])],
     ['conv1d stride pair', () => im2colConv1d(x3(), f3(), [1, 1] as never, 'valid')],
     ['conv1d dilation 0', () => im2colConv1d(x3(), f3(), 1, 'valid', 'NWC', 0)],
     ['conv1d pad -2', () => im2colConv1d(x3(), f3(), 1, -2)],
@@ -68,6 +74,8 @@ function badCalls(lib: Lib, T: (shape: number[], dtype?: 'float32' | 'int32' | '
     ['im2col filterSize triple', () => im2col(x4(), [1, 2, 3] as never, 1, 'valid')],
     ['im2col rank 2', () => im2col(T([5, 5]) as never, 2, 1, 'valid')],
     ['im2col pad', () => im2col(x4(), 2, 1, 'full' as never)],
+    // 966x966 patches of 40x40x3 taps (a 5x5 input padded by 500 on each side): 4.5e9 values.
+    ['im2col patch matrix too large for a tensor', () => im2col(x4(), 40, 1, 500)],
     ['explainConv2d batch of 2', () => explainConv2d(T([2, 5, 5, 3]) as never, f4(), 1, 'valid')],
     ['explainConv2d filter rank', () => explainConv2d(T([5, 5, 3]) as never, f3(), 1, 'valid')],
     ['explainConv1d batch of 2', () => explainConv1d(T([2, 10, 3]) as never, f3(), 1, 'valid')],
