@@ -10,69 +10,37 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {spawnSync} from 'child_process';
 import * as esbuild from 'esbuild';
-import {mkdirSync, writeFileSync} from 'fs';
+import {mkdirSync} from 'fs';
 import * as path from 'path';
 import {availableCpuGemms, CPU_GEMM_FLAG, im2colConv2d} from '../src';
+import type {FallbackProbeResult} from './helpers/fallback_probe';
 import {Random} from './helpers/random';
 
 const ROOT = path.join(__dirname, '..');
 // Inside node_modules so the bundle resolves the tfjs packages (external) from this project.
 const DIR = path.join(ROOT, 'node_modules', '.cache', 'wasm_fallback_test');
 
-/** The child: a conv on the cpu backend under 'auto' and under 'wasm'; prints JSON. */
+/** The child: the fallback probe on the cpu backend; prints its JSON result. */
 const CHILD = `
-const tf = require('@tensorflow/tfjs-core');
-require('@tensorflow/tfjs-backend-cpu');
-const lib = require('./lib.cjs');
-const warnings = [];
-console.warn = (...args) => warnings.push(args.map(String).join(' '));
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as lib from './src/index.ts';
+import {fallbackProbe} from './test/helpers/fallback_probe.ts';
 tf.env().set('IS_TEST', true);
-(async () => {
-  await tf.setBackend('cpu');
-  const values = (n, seed) => Float32Array.from({length: n}, (_, i) => Math.sin(i * 0.37 + seed));
-  const x = tf.tensor4d(values(2 * 13 * 11 * 5, 1), [2, 13, 11, 5]);
-  const filter = tf.tensor4d(values(3 * 3 * 5 * 9, 2), [3, 3, 5, 9]);
-  let maxError = 0, lengths = true;
-  for (const strides of [1, [2, 1]]) {
-    const expected = tf.conv2d(x, filter, strides, 'same').dataSync();
-    const actual = lib.im2colConv2d(x, filter, strides, 'same').dataSync();
-    lengths = lengths && actual.length === expected.length;
-    for (let i = 0; i < expected.length; i++) {
-      maxError = Math.max(maxError, Math.abs(actual[i] - expected[i]));
-    }
-  }
-  let wasmError = null;
-  tf.env().set(lib.CPU_GEMM_FLAG, 'wasm');
-  try {
-    lib.im2colConv2d(x, filter, 1, 'same').dataSync();
-  } catch (error) {
-    wasmError = error.message;
-  }
-  console.log(JSON.stringify({available: lib.availableCpuGemms(), maxError, lengths, warnings,
-                              wasmError}));
-})().catch(error => {
-  console.log(JSON.stringify({error: String(error && error.stack || error)}));
-});
+fallbackProbe(tf, lib).then(result => console.log(JSON.stringify(result)),
+                            error => console.log(JSON.stringify({error: String(error && error.stack || error)})));
 `;
 
 beforeAll(() => {
   mkdirSync(DIR, {recursive: true});
   esbuild.buildSync({
-    entryPoints: [path.join(ROOT, 'src/index.ts')], bundle: true, platform: 'node',
-    target: 'node20', format: 'cjs', outfile: path.join(DIR, 'lib.cjs'), packages: 'external',
-    logLevel: 'warning',
+    stdin: {contents: CHILD, resolveDir: ROOT, sourcefile: 'child.ts', loader: 'ts'},
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    outfile: path.join(DIR, 'child.cjs'), packages: 'external', logLevel: 'warning',
   });
-  writeFileSync(path.join(DIR, 'child.cjs'), CHILD);
 });
 
-interface ChildResult {
-  available: string[];
-  maxError: number;
-  lengths: boolean;
-  warnings: string[];
-  wasmError: string | null;
-  error?: string;
-}
+type ChildResult = FallbackProbeResult & {error?: string};
 
 function runChild(shellPrefix: string): ChildResult {
   const result = spawnSync('bash', ['-c', `${shellPrefix}exec "${process.execPath}" child.cjs`],

@@ -10,52 +10,19 @@
  * the page's policy) reads it.
  */
 import type {Browser} from 'playwright-core';
+import type {FallbackProbeResult} from '../helpers/fallback_probe';
 import {launchChromium} from './chromium';
 import {bundlePageScript} from './tfjs_page';
 
-/** Runs in the page after the bundle: the checks, then window.__result. */
+/** Runs in the page after the bundle: the fallback probe, then window.__result. */
 const WORK = `
-(() => {
-  const {tf, lib} = globalThis.__tfjsPage;
-  const warnings = [];
-  const warn = console.warn;
-  console.warn = (...args) => { warnings.push(args.map(String).join(' ')); warn.apply(console, args); };
-  (async () => {
-    await tf.setBackend('cpu');
-    const values = (n, seed) => Float32Array.from({length: n}, (_, i) => Math.sin(i * 0.73 + seed));
-    const x = tf.tensor4d(values(2 * 13 * 10 * 6, 1), [2, 13, 10, 6]);
-    const filter = tf.tensor4d(values(3 * 3 * 6 * 11, 2), [3, 3, 6, 11]);
-    let maxError = 0, lengths = true;
-    for (const strides of [1, [2, 1]]) {
-      const expected = tf.conv2d(x, filter, strides, 'same').dataSync();
-      const actual = lib.im2colConv2d(x, filter, strides, 'same').dataSync();
-      lengths = lengths && actual.length === expected.length;
-      for (let i = 0; i < expected.length; i++) {
-        maxError = Math.max(maxError, Math.abs(actual[i] - expected[i]));
-      }
-    }
-    let wasmError = null;
-    tf.env().set(lib.CPU_GEMM_FLAG, 'wasm');
-    try {
-      lib.im2colConv2d(x, filter, 1, 'same').dataSync();
-    } catch (error) {
-      wasmError = error.message;
-    }
-    tf.env().set(lib.CPU_GEMM_FLAG, 'auto');
-    return {available: lib.availableCpuGemms(), maxError, lengths, warnings, wasmError};
-  })().then(result => { window.__result = result; },
-            error => { window.__result = {error: String(error && error.stack || error)}; });
-})();
+const {tf, lib, probe} = globalThis.__tfjsPage;
+probe.fallbackProbe(tf, lib).then(
+    result => { window.__result = result; },
+    error => { window.__result = {error: String(error && error.stack || error)}; });
 `;
 
-interface PageResult {
-  available: string[];
-  maxError: number;
-  lengths: boolean;
-  warnings: string[];
-  wasmError: string | null;
-  error?: string;
-}
+type PageResult = FallbackProbeResult & {error?: string};
 
 let browser: Browser;
 
@@ -77,7 +44,7 @@ async function runPage(csp: string | null): Promise<{result: PageResult, pageErr
     const bodies: Record<string, [string, string]> = {
       '/': ['text/html', '<!doctype html><html><body><script src="/bundle.js"></script>' +
                          '<script src="/work.js"></script></body></html>'],
-      '/bundle.js': ['text/javascript', bundlePageScript()],
+      '/bundle.js': ['text/javascript', bundlePageScript({probe: './test/helpers/fallback_probe.ts'})],
       '/work.js': ['text/javascript', WORK],
     };
     await page.route('**/*', route => {
