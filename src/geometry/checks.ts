@@ -36,18 +36,23 @@ export function describe(value: unknown, depth = 0): string {
  */
 export const MAX_TENSOR_VALUES = 2 ** 31 - 1;
 
+/** The number of values of a tensor of `shape`. */
+export function valueCount(shape: number[]): number {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return size;
+}
+
 /**
- * Fails unless a tensor of `shape` (`what`: 'an output', 'a patch matrix') fits one typed
- * array, naming the argument that made it so large and showing the value given.
+ * Fails for a tensor of `shape` (`what`: 'the output', 'the patch matrix') larger than one
+ * tensor may be, naming the argument that made it so and showing the value given. Callers
+ * test `valueCount(shape) > MAX_TENSOR_VALUES` first: describing values on every call costs.
  */
-export function checkTensorSize(opName: string, argName: string, given: string, what: string,
-                                shape: number[]): void {
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size > MAX_TENSOR_VALUES) {
-    fail(opName, `argument '${argName}' must keep ${what} within one tensor ` +
-        `(${MAX_TENSOR_VALUES} values), but got ${given}, which gives ${what} of shape ` +
-        `[${shape}] (${size.toExponential(2)} values).`);
-  }
+export function failTensorSize(opName: string, argName: string, given: string, what: string,
+                               shape: number[]): never {
+  return fail(opName, `argument '${argName}' must keep ${what} within one tensor ` +
+      `(${MAX_TENSOR_VALUES} values), but got ${given}, which gives ${what} of shape ` +
+      `[${shape}] (${valueCount(shape).toExponential(2)} values).`);
 }
 
 export function fail(opName: string, message: string): never {
@@ -159,11 +164,12 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
         `(${xShape}) with pad ${describe(padAsGiven)}: output would be ` +
         `${geometry.outHeight}x${geometry.outWidth}.`);
   }
-  if (typeof pad === 'string') {
-    checkTensorSize(opName, 'x', `shape [${xShape}] with filter [${filterShape}]`, 'the output',
-                    geometry.outShape);
-  } else {
-    checkTensorSize(opName, 'pad', describe(padAsGiven), 'the output', geometry.outShape);
+  if (valueCount(geometry.outShape) > MAX_TENSOR_VALUES) {
+    if (typeof pad === 'string') {
+      failTensorSize(opName, 'x', `shape [${xShape}] with filter [${filterShape}]`, 'the output',
+                     geometry.outShape);
+    }
+    failTensorSize(opName, 'pad', describe(padAsGiven), 'the output', geometry.outShape);
   }
   return geometry;
 }

@@ -1,5 +1,5 @@
 import {engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkRank, checkTensorSize, Conv2dDataFormat, Conv2dPad, describe, patchLength} from '../geometry';
+import {checkConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, describe, failTensorSize, MAX_TENSOR_VALUES, patchLength, valueCount} from '../geometry';
 import {Im2col, Im2colAttrs} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
 
@@ -29,8 +29,11 @@ function im2col_(x: Tensor3D | Tensor4D | TensorLike, filterSize: [number, numbe
   const inChannels = dataFormat === 'NCHW' ? x4dShape[1] : x4dShape[3];
   const g = checkConv2dArgs(opName, x4dShape, [size[0], size[1], inChannels, 1],
                           {strides, pad, dataFormat, dilations});
-  checkTensorSize(opName, 'filterSize', `${describe(filterSize)} with pad ${describe(pad)}`,
-                  'the patch matrix', [g.batchSize, g.outHeight * g.outWidth, patchLength(g)]);
+  const patchShape = [g.batchSize, g.outHeight * g.outWidth, patchLength(g)];
+  if (valueCount(patchShape) > MAX_TENSOR_VALUES) {
+    failTensorSize(opName, 'filterSize', `${describe(filterSize)} with pad ${describe(pad)}`,
+                   'the patch matrix', patchShape);
+  }
   checkKernelAvailable(opName, Im2col);
 
   const attrs: Im2colAttrs = {filterSize: size, strides, pad, dilations, dataFormat};

@@ -59,7 +59,7 @@ let wasmModule: WebAssembly.Module|undefined;
 let shared: GemmInstance|undefined;
 /** Exports by memory buffer, so the wasm im2col finds the module that owns a plan's A. */
 const exportsOfBuffer = new WeakMap<ArrayBufferLike, GemmExports>();
-let lastBuffer: ArrayBufferLike|undefined;
+let lastView: Float32Array|undefined;
 let lastExports: GemmExports|undefined;
 
 function instantiate(): GemmInstance {
@@ -156,8 +156,13 @@ class WasmGemmPlan implements GemmPlan {
   multiply(m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
            cOffset: number, rs: number, cs: number, epilogue?: GemmEpilogue): void {
     const {heap, cAt, width, n, k} = this;
-    let aAddress = a.byteOffset + 4 * aOffset;
-    if (a.buffer !== heap.buffer) {
+    let aAddress: number;
+    if (a === heap) {
+      // The plan's own A, a view of the whole memory: read in place, no accessor needed.
+      aAddress = 4 * aOffset;
+    } else if (a.buffer === heap.buffer) {
+      aAddress = a.byteOffset + 4 * aOffset;
+    } else {
       if (lda === k) {
         heap.set(a.subarray(aOffset, aOffset + m * k), this.aOffset);
       } else {
@@ -223,23 +228,26 @@ export class WasmIm2colSource implements PatchSource {
 
   fill(flatRow0: number, rows: number, dst: Float32Array, dstOffset: number, lda: number,
        scratch: Float32Array, scratchOffset: number): void {
-    const buffer = dst.buffer;
-    // The last memory asked about is kept: a WeakMap lookup per tile shows in small calls.
-    if (buffer !== lastBuffer) {
-      lastBuffer = buffer;
-      lastExports = exportsOfBuffer.get(buffer);
+    // A plan's `a` and `scratch` are one view of its whole memory. The last such view is
+    // remembered, so a small call pays no typed-array accessor per tile.
+    if (dst !== lastView) {
+      const buffer = dst.buffer;
+      const exports = exportsOfBuffer.get(buffer);
+      if (exports === undefined || dst.byteOffset !== 0 || 4 * dst.length !== buffer.byteLength) {
+        throw new Error('The wasm im2col writes only into a wasm GEMM plan\'s memory.');
+      }
+      lastView = dst;
+      lastExports = exports;
     }
-    const exports = lastExports;
-    if (exports === undefined || scratch.buffer !== buffer) {
+    if (scratch !== dst) {
       throw new Error('The wasm im2col writes only into a wasm GEMM plan\'s memory.');
     }
-    if (this.heap?.buffer !== buffer) {
-      // The plan's `a` is a view of the whole memory: no new view for small calls.
-      this.heap = dst.byteOffset === 0 && 4 * dst.length === dst.buffer.byteLength ? dst :
-          new Float32Array(dst.buffer);
+    const exports = lastExports!;
+    if (this.heap !== dst) {
+      this.heap = dst;
       this.bandImage = -1;
     }
-    const bandAt = scratch.byteOffset / 4 + scratchOffset;
+    const bandAt = scratchOffset;
     if (bandAt !== this.bandAt) {
       this.bandAt = bandAt;
       this.bandImage = -1;
@@ -248,7 +256,7 @@ export class WasmIm2colSource implements PatchSource {
     const {inHeight, inWidth, inChannels, outHeight, outWidth} = g;
     const k = g.filterHeight * g.filterWidth * inChannels;
     const rowsPerImage = outHeight * outWidth;
-    const dstAt = dst.byteOffset + 4 * dstOffset;
+    const dstAt = 4 * dstOffset;
     // Tiles may span images: one im2col call per image's share of the tile.
     for (let done = 0; done < rows;) {
       const flatRow = flatRow0 + done;
