@@ -1,8 +1,8 @@
 // Builds the package: ESM and CommonJS bundles of each entry (tfjs packages stay external
-// peers), plus .d.ts types from tsc. Entries: `tfjs-im2col` (cpu and webgl kernels),
-// `tfjs-im2col/cpu`, `tfjs-im2col/webgl` (one backend's kernels each). Module state lives on
-// a global (src/state.ts), so loading several entries or both formats registers everything
-// once. Usage: node scripts/build.js
+// peers), plus .d.ts types from tsc. Entries: `tfjs-im2col` (cpu, wasm and webgl kernels),
+// `tfjs-im2col/cpu`, `tfjs-im2col/webgl`, `tfjs-im2col/wasm` (one backend's kernels each).
+// Module state lives on a global (src/state.ts), so loading several entries or both formats
+// registers everything once. Usage: node scripts/build.js
 const {execFileSync} = require('child_process');
 const esbuild = require('esbuild');
 const {rmSync} = require('fs');
@@ -12,7 +12,8 @@ const root = path.join(__dirname, '..');
 execFileSync(process.execPath, [path.join(__dirname, 'build_wasm.js')], {stdio: 'inherit'});
 rmSync(path.join(root, 'dist'), {recursive: true, force: true});
 
-const entries = {index: 'src/index.ts', cpu: 'src/entries/cpu.ts', webgl: 'src/entries/webgl.ts'};
+const entries = {index: 'src/index.ts', cpu: 'src/entries/cpu.ts', webgl: 'src/entries/webgl.ts',
+                 wasm: 'src/entries/wasm.ts'};
 const common = {
   bundle: true,
   platform: 'neutral',

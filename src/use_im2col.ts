@@ -10,8 +10,8 @@ import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backp
 import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_conv2d_capture';
 import {state} from './state';
 
-/** A backend this package has a driver for ('cpu', 'webgl' where their entries are loaded). */
-export type Im2colBackendName = 'cpu' | 'webgl' | (string & {});
+/** A backend this package has a driver for ('cpu', 'wasm', 'webgl' where their entries are loaded). */
+export type Im2colBackendName = 'cpu' | 'wasm' | 'webgl' | (string & {});
 
 export interface UseIm2colOptions {
   /** Backends to switch (default: every backend with a registered driver that is loaded). */

@@ -22,17 +22,27 @@ function im2colFor(gemm: Gemm, x: Float32Array, g: ConvGeometry): PatchSource {
   return gemm.name === 'wasm' ? new WasmIm2colSource(x, g) : new Im2colSource(x, g);
 }
 
-/** Returns the output and the size of the patch-matrix workspace it used, in bytes. */
+/**
+ * Returns the output and the size of the patch-matrix workspace it used, in bytes. `out`, if
+ * given, receives the result instead of a new array (g.outShape's size; every element is
+ * written): the wasm driver passes a view of its backend's heap.
+ */
 export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeometry,
-                               epilogue?: TileEpilogue):
+                               epilogue?: TileEpilogue, out?: Float32Array):
     {out: Float32Array, workspaceBytes: number} {
   const budget = workspaceBudget();
-  const out = new Float32Array(util.sizeFromShape(g.outShape));
+  const size = util.sizeFromShape(g.outShape);
+  if (out == null) {
+    out = new Float32Array(size);
+  } else if (out.length !== size) {
+    throw new Error(`convolveIm2col: out has ${out.length} elements, the output ${size}`);
+  }
   const rowsPerImage = g.outHeight * g.outWidth;
   const totalRows = g.batchSize * rowsPerImage;
   const depth = patchLength(g);
   const outChannels = g.outChannels;
   if (totalRows === 0 || outChannels === 0 || depth === 0) {
+    out.fill(0);  // A given `out` may hold anything (the wasm heap is not cleared).
     epilogue?.(out, 0, totalRows);
     return {out, workspaceBytes: 0};
   }

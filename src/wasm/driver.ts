@@ -1,0 +1,49 @@
+/**
+ * The wasm backend's driver: the cpu driver's convolution (conv_im2col.ts, on the CPU GEMM)
+ * reading its inputs as views of the wasm backend's heap and writing straight into the
+ * output's heap memory. tfjs's wasm backend has no NCHW Conv2D and no Conv2DBackpropFilter;
+ * these kernels give it both.
+ *
+ * The output is allocated first: makeOutput can grow the backend's memory, which detaches
+ * every view taken before it. Nothing between taking the views and returning calls into the
+ * backend.
+ */
+import type {TensorInfo} from '@tensorflow/tfjs-core';
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+import type {BackendDriver} from '../engine/driver';
+import {patchLength} from '../geometry';
+import {convolveIm2col} from '../cpu/conv_im2col';
+import {cpuTileEpilogue} from '../cpu/epilogue';
+import {addPatchesToImage, fillPatchRows} from '../cpu/patch_matrix';
+
+function viewOf(backend: BackendWasm, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+export const wasmDriver: BackendDriver<BackendWasm> = {
+  backendName: 'wasm',
+  unsupported: () => null,
+  conv(backend, x, filter, g, outShape, epilogue) {
+    const out = backend.makeOutput(outShape, 'float32');
+    const tile = epilogue == null ? undefined :
+        cpuTileEpilogue(epilogue, g, t => viewOf(backend, t));
+    const {workspaceBytes} = convolveIm2col(viewOf(backend, x), viewOf(backend, filter), g, tile,
+                                            viewOf(backend, out));
+    return {out, workspaceBytes};
+  },
+  im2col(backend, x, g) {
+    const rows = g.batchSize * g.outHeight * g.outWidth;
+    const out = backend.makeOutput([g.batchSize, g.outHeight * g.outWidth, patchLength(g)],
+                                   'float32');
+    const patches = viewOf(backend, out);
+    fillPatchRows(viewOf(backend, x), g, 0, rows, patches);
+    return {out, workspaceBytes: patches.byteLength};
+  },
+  col2im(backend, patches, g) {
+    const out = backend.makeOutput(g.inShape, 'float32');
+    // col2im adds onto the image: the fresh heap memory is not cleared.
+    const image = viewOf(backend, out).fill(0);
+    addPatchesToImage(viewOf(backend, patches), g, image);
+    return out;
+  },
+};
