@@ -256,7 +256,8 @@ describe('useIm2col restores tfjs exactly (cpu)', () => {
   it('refuses a backend that is not loaded or unknown, changing nothing', () => {
     const before = snapshot();
     expect(() => useIm2col({backends: ['webgl']})).toThrow(/useIm2col: backend 'webgl' is not loaded/);
-    expect(() => useIm2col({backends: ['wasm' as never]})).toThrow(/option 'backends' must be an array of 'cpu' and 'webgl'/);
+    expect(() => useIm2col({backends: ['wasm']})).toThrow(/useIm2col: backend 'wasm' is not loaded/);
+    expect(() => useIm2col({backends: ['webgpu' as never]})).toThrow(/option 'backends' must be an array of 'cpu', 'wasm' and 'webgl'/);
     expect(snapshot()).toEqual(before);
   });
 });

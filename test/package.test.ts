@@ -94,6 +94,7 @@ describe('several copies in one process', () => {
       require('@tensorflow/tfjs-backend-cpu');
       const a = require('tfjs-im2col/cpu');
       require('tfjs-im2col/webgl');
+      require('tfjs-im2col/wasm');
       const b = require('tfjs-im2col');`);
     expect(result.warnings).toEqual([]);
     expect(result.values).toEqual([example1, example1, example1]);
@@ -110,6 +111,21 @@ describe('several copies in one process', () => {
       {cwd: root, encoding: 'utf8'}).trim());
     expect(registered).toEqual({
       cpu: ['Col2im', 'FusedIm2colConv2D', 'Im2col', 'Im2colConv1D', 'Im2colConv2D'], webgl: []
+    });
+  });
+
+  it('tfjs-im2col/wasm registers the wasm kernels only, without loading the wasm backend', () => {
+    const registered = JSON.parse(execFileSync(process.execPath, ['-e', `
+      const tf = require('@tensorflow/tfjs-core');
+      require('tfjs-im2col/wasm');
+      const names = backend => tf.getKernelsForBackend(backend).map(k => k.kernelName)
+          .filter(n => /Im2col|Col2im/.test(n)).sort();
+      const loaded = Object.keys(require.cache).some(f => f.includes('tfjs-backend-wasm'));
+      console.log(JSON.stringify({cpu: names('cpu'), wasm: names('wasm'), loaded}));`],
+      {cwd: root, encoding: 'utf8'}).trim());
+    expect(registered).toEqual({
+      cpu: [], wasm: ['Col2im', 'FusedIm2colConv2D', 'Im2col', 'Im2colConv1D', 'Im2colConv2D'],
+      loaded: false
     });
   });
 });
