@@ -81,20 +81,24 @@ export function fusedVsTfjs(tf: Tf, lib: Lib, arg: {seed: number, count: number}
 }
 
 /** Any case, against tf.conv2d (the conv_cases reference) + bias + tf's activation. */
-export function fusedNoTfjsPath(tf: Tf, lib: Lib, arg: {seed: number, count: number}): FusedResult[] {
+export function fusedNoTfjsPath(tf: Tf, lib: Lib,
+                                arg: {seed: number, count: number, referenceBackend?: string}):
+    FusedResult[] {
   const rng = new Random(arg.seed);
   const results: FusedResult[] = [];
   for (let i = 0; i < arg.count; i++) {
     const c = randomConv2dCase(rng);
     const activation = ACTIVATIONS[i % ACTIVATIONS.length];
     tf.tidy(() => {
-      const conv = referenceConv2d(tf, c);
       const outC = c.filterShape[3];
       const nchw = c.dataFormat === 'NCHW';
       const bias = tf.tensor1d(rng.values(outC));
       const alpha = tf.tensor1d(rng.values(outC));
       const perChannel = (t: Tensor) => nchw ? tf.reshape(t, [outC, 1, 1]) : t;
-      const expected = applyActivation(tf, tf.add(conv, perChannel(bias)), activation, perChannel(alpha));
+      // On the reference backend where given (wasm's tf.conv2d refuses NCHW).
+      const expected = onBackend(tf, arg.referenceBackend ?? tf.getBackend(), () =>
+          applyActivation(tf, tf.add(referenceConv2d(tf, c), perChannel(bias)), activation,
+                          perChannel(alpha)));
       const actual = lib.fusedIm2colConv2d({
         x: tf.tensor4d(c.x, c.xShape as [number, number, number, number]),
         filter: tf.tensor4d(c.filter, c.filterShape as [number, number, number, number]),

@@ -8,7 +8,7 @@
 import {Conv2dCase, randomConv1dCase, randomConv2dCase, relativeError} from '../helpers/conv_cases';
 import {expandFilter, numericalGradient, referenceConv1dOf, referenceConv2dOf, weightedSum} from '../helpers/grad_reference';
 import {Random} from '../helpers/random';
-import {label, Lib, memory, Tensor, Tf, tidy} from './types';
+import {label, Lib, memory, onBackend, Tensor, Tf, tidy} from './types';
 
 type T4 = import('@tensorflow/tfjs-core').Tensor4D;
 type T3 = import('@tensorflow/tfjs-core').Tensor3D;
@@ -27,6 +27,14 @@ export interface SweepArg {
   count: number;
   /** Cases with a larger input are drawn again (fewer shader shapes on software WebGL). */
   maxInputSize?: number;
+  /** Where tfjs's reference gradients run (default: the current backend; wasm's tfjs ops
+   *  refuse NCHW and have no Conv2DBackpropFilter). */
+  referenceBackend?: string;
+}
+
+/** `fn`, a tfjs-op reference, on the sweep's reference backend. */
+function onReferenceBackend<T>(tf: Tf, arg: SweepArg, fn: () => T): T {
+  return onBackend(tf, arg.referenceBackend ?? tf.getBackend(), fn);
 }
 
 function check(what: string, actual: Tensor, expected: Tensor): GradCheck {
@@ -74,7 +82,8 @@ export function gradConv2d(tf: Tf, lib: Lib, arg: SweepArg): Conv2dGradResult {
       const grads = (conv: (x: Tensor, f: Tensor) => Tensor) =>
           tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.mul(conv(x, f), r)))([x, f]);
       const [dx, df] = grads((a, b) => ours2d(lib, c, a, b));
-      const [rdx, rdf] = grads((a, b) => referenceConv2dOf(tf, c, a as T4, b as T4));
+      const [rdx, rdf] = onReferenceBackend(tf, arg, () =>
+          grads((a, b) => referenceConv2dOf(tf, c, a as T4, b as T4)));
       result.checks.push(check(`dx case ${i} ${label(c)}`, dx, rdx),
                          check(`dFilter case ${i} ${label(c)}`, df, rdf));
     });
@@ -147,7 +156,8 @@ export function gradTiled(tf: Tf, lib: Lib, arg: SweepArg & {minBudgetPositions?
         const r = tf.tensor(rng.values(outShape.reduce((a, b) => a * b, 1)), outShape);
         const grads = (conv: (x: Tensor, f: Tensor) => Tensor) =>
             tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.mul(conv(x, f), r)))([x, f]);
-        const [rdx, rdf] = grads((a, b) => referenceConv2dOf(tf, c, a as T4, b as T4));
+        const [rdx, rdf] = onReferenceBackend(tf, arg, () =>
+            grads((a, b) => referenceConv2dOf(tf, c, a as T4, b as T4)));
         tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
         lib.resetKernelStats();
         const [dx, df] = grads((a, b) => ours2d(lib, c, a, b));
@@ -205,7 +215,8 @@ export function gradConv1d(tf: Tf, lib: Lib, arg: SweepArg): GradCheck[] {
       const grads = (fn: (a: Tensor, b: Tensor) => Tensor) =>
           tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(fn(a, b), r)))([x, f]);
       const [dx, df] = grads(conv);
-      const [rdx, rdf] = grads((a, b) => referenceConv1dOf(tf, c, a as T3, b as T3));
+      const [rdx, rdf] = onReferenceBackend(tf, arg, () =>
+          grads((a, b) => referenceConv1dOf(tf, c, a as T3, b as T3)));
       checks.push(check(`dx case ${i} ${label(c)}`, dx, rdx), check(`dFilter case ${i} ${label(c)}`, df, rdf));
     });
   }
@@ -242,7 +253,8 @@ export function col2im(tf: Tf, lib: Lib, arg: SweepArg): Col2imResult {
                                                 c.dataFormat);
       const p = tf.tensor(rng.values(patches(x).size), patches(x).shape);
       const dx = tf.grad((a: Tensor) => tf.sum(tf.mul(patches(a), p)))(x);
-      const rdx = tf.grad((a: Tensor) => tf.sum(tf.mul(referenceIm2col(tf, c, a as T4), p)))(x);
+      const rdx = onReferenceBackend(tf, arg, () =>
+          tf.grad((a: Tensor) => tf.sum(tf.mul(referenceIm2col(tf, c, a as T4), p)))(x));
       result.checks.push(check(`col2im case ${i} ${label(c)}`, dx, rdx));
       result.adjoint.push({lhs: tf.sum(tf.mul(patches(x), p)).dataSync()[0],
                            rhs: tf.sum(tf.mul(x, dx)).dataSync()[0]});
@@ -316,13 +328,14 @@ export function gradFused(tf: Tf, lib: Lib, arg: SweepArg): FusedGradResult {
         preluActivationWeights: al, leakyreluAlpha: 0.3});
       const y = ours(x, f, bias, alpha);
       const r = tf.tensor(rng.values(y.size), y.shape);
-      result.forward.push(check(`forward ${activation} ${label(c)}`, y,
-                                referenceFused(tf, c, activation, x, f, bias, alpha)));
+      result.forward.push(check(`forward ${activation} ${label(c)}`, y, onReferenceBackend(tf, arg,
+          () => referenceFused(tf, c, activation, x, f, bias, alpha))));
       const grads = (fn: (...t: Tensor[]) => Tensor) =>
           tf.grads((...t: Tensor[]) => tf.sum(tf.mul(fn(...t), r)))(
               activation === 'prelu' ? [x, f, bias, alpha] : [x, f, bias]);
       const got = grads((a, b, bb, al) => ours(a, b, bb, al ?? alpha));
-      const want = grads((a, b, bb, al) => referenceFused(tf, c, activation, a, b, bb, al ?? alpha));
+      const want = onReferenceBackend(tf, arg, () =>
+          grads((a, b, bb, al) => referenceFused(tf, c, activation, a, b, bb, al ?? alpha)));
       got.forEach((g, k) => result.checks.push(check(`input ${k} ${activation} ${label(c)}`, g, want[k])));
     });
   }

@@ -22,6 +22,33 @@ export interface ParityArg {
   from: number;
   to: number;
   ownReferenceEvery: number;
+  /** The own backend's tf.conv2d is tfjs's wasm one (see Target.ownReferenceIsTfjsWasm):
+   *  NCHW conv2d cases go through it with x transposed to NHWC and the result back; cases
+   *  with a dimRoundingMode, or 'same' with a stride over 1, are checked against cpu only. */
+  ownReferenceIsTfjsWasm?: boolean;
+}
+
+/** Whether case `index` is also checked against tf.conv2d on the current backend. */
+export function ownReferenceRuns(arg: Omit<ParityArg, 'kind' | 'seed' | 'from' | 'to'>, index: number,
+                                 c: object): boolean {
+  if (index % arg.ownReferenceEvery !== 0) return false;
+  if (!arg.ownReferenceIsTfjsWasm || !('strides' in c)) return true;
+  const conv2d = c as Conv2dCase;
+  return conv2d.dimRoundingMode == null && !(conv2d.pad === 'same' && Math.max(...conv2d.strides) > 1);
+}
+
+/** The case with x (and an explicit pad) in NHWC; the result is then NHWC too. */
+function asNhwc(c: Conv2dCase): Conv2dCase {
+  const [b, ch, h, w] = c.xShape;
+  const x = new Array<number>(c.x.length);
+  for (let n = 0; n < b; n++) {
+    for (let k = 0; k < ch; k++) {
+      for (let i = 0; i < h * w; i++) x[(n * h * w + i) * ch + k] = c.x[(n * ch + k) * h * w + i];
+    }
+  }
+  // Explicit pads are listed in the data format's dimension order.
+  const pad = Array.isArray(c.pad) ? [c.pad[0], c.pad[2], c.pad[3], c.pad[1]] as typeof c.pad : c.pad;
+  return {...c, x, xShape: [b, h, w, ch], pad, dataFormat: 'NHWC'};
 }
 
 export interface ParityResult {
@@ -56,14 +83,17 @@ export function parity(tf: Tf, lib: Lib, arg: ParityArg): ParityResult[] {
   for (let index = arg.from; index < arg.to; index++) {
     const c = cases[index];
     const reference = (on: string) => onBackend(tf, on, () => {
-      const ref = c.kind === 'conv2d' ? referenceConv2d(tf, c) : referenceConv1d(tf, c);
+      const viaNhwc = on !== 'cpu' && arg.ownReferenceIsTfjsWasm && c.kind === 'conv2d' &&
+          c.dataFormat === 'NCHW';
+      const ref = c.kind === 'conv1d' ? referenceConv1d(tf, c) : !viaNhwc ? referenceConv2d(tf, c) :
+          tf.tidy(() => tf.transpose(referenceConv2d(tf, asNhwc(c)), [0, 3, 1, 2]));
       const values = ref.dataSync();
       const shape = ref.shape;
       ref.dispose();
       return {values, shape};
     });
     const onCpu = reference('cpu');
-    const own = backend !== 'cpu' && index % arg.ownReferenceEvery === 0 ? reference(backend) : null;
+    const own = backend !== 'cpu' && ownReferenceRuns(arg, index, c) ? reference(backend) : null;
     const x0 = tf.tensor(c.x, c.xShape);
     // As the output of a previous op (on webgl: a packed texture).
     const x1 = c.packedInput ? tf.add(x0, tf.scalar(0)) : x0;

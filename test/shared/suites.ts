@@ -5,7 +5,7 @@
  * test/browser/shared_bodies.test.ts (the page).
  */
 import type {Bodies, BodyName} from './index';
-import type {ParityResult} from './parity';
+import {ownReferenceRuns, ParityResult} from './parity';
 import type {GradCheck} from './gradients';
 import type {Target} from './targets';
 
@@ -134,20 +134,25 @@ export function sharedSuites(target: Target, runner: Runner): void {
   const {call, timeout} = runner;
   const n = target.cases;
   const tol = () => runner.tolerance();
-  const sizes = {maxInputSize: n.gradMaxInputSize};
+  const sizes = {maxInputSize: n.gradMaxInputSize, referenceBackend: target.referenceBackend};
+
+  const ownReference = {ownReferenceEvery: n.ownReferenceEvery,
+                        ownReferenceIsTfjsWasm: target.ownReferenceIsTfjsWasm};
 
   async function paritySweep(kind: 'conv2d' | 'conv1d', seed: number, count: number) {
     const results: ParityResult[] = [];
     for (let from = 0; from < count; from += runner.parityBatch) {
       const to = Math.min(count, from + runner.parityBatch);
-      const batch = await call('parity', {kind, seed, from, to, ownReferenceEvery: n.ownReferenceEvery});
+      const batch = await call('parity', {kind, seed, from, to, ...ownReference});
       expect(batch.map(r => r.index)).toEqual(Array.from({length: to - from}, (_, i) => from + i));
       results.push(...batch);
     }
     const worst = expectParity(results, tol().forward);
     const ownChecked = results.filter(r => r.ownError != null).length;
     if (target.backend !== 'cpu') {
-      expect(ownChecked).toBeGreaterThanOrEqual(Math.floor(count / n.ownReferenceEvery));
+      const due = results.filter(r => ownReferenceRuns(ownReference, r.index, JSON.parse(r.label)));
+      expect(ownChecked).toBe(due.length);
+      expect(due.length).toBeGreaterThanOrEqual(Math.floor(count / n.ownReferenceEvery / 2));
     }
     const cases = results.map(r => JSON.parse(r.label));
     console.log(`${target.name}, ${kind} sweep: ${count} cases, worst relative error ` +
@@ -224,7 +229,8 @@ export function sharedSuites(target: Target, runner: Runner): void {
     }, timeout);
 
     it(`agrees with tf.conv2d + bias + activation where tfjs has no fused path (${n.fusedNoTfjsPath} cases)`, async () => {
-      const results = await call('fusedNoTfjsPath', {seed: 321, count: n.fusedNoTfjsPath});
+      const results = await call('fusedNoTfjsPath', {seed: 321, count: n.fusedNoTfjsPath,
+                                                   referenceBackend: target.referenceBackend});
       expect(results.length).toBe(n.fusedNoTfjsPath);
       expectChecks(results.map(r => ({what: `case ${r.index} ${r.label}`, ...r})), tol().forward);
       // 10 NCHW and 3 strided-and-dilated cases in 70 (as many per case on smaller sweeps).

@@ -38,6 +38,14 @@ export interface Target {
    *  page (browser); tfjs-backend-cpu and (in the page) -webgl are always there. */
   modules?: string[];
   cases: CaseCounts;
+  /** Where the bodies run tfjs's reference gradients and fused references (default: the
+   *  target's own backend). wasm's tfjs ops refuse NCHW and have no Conv2DBackpropFilter. */
+  referenceBackend?: string;
+  /** The own-backend reference is tfjs 4.22's wasm Conv2D, which refuses NCHW (checked with
+   *  x transposed to NHWC around it) and gives values unlike tfjs's cpu Conv2D (which this
+   *  package matches) with a dimRoundingMode, and for 5 of the sweep's 'same' cases with a
+   *  stride over 1: cases of those two kinds are checked against cpu only. */
+  ownReferenceIsTfjsWasm?: boolean;
   /** Largest relative error allowed: forward results, gradients. */
   tolerance: {forward: number, gradient: number};
 }
@@ -55,6 +63,14 @@ export const TARGETS: Target[] = [
    cases: FULL, tolerance: CPU_TOLERANCE},
   {name: 'cpu/typescript', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'typescript'}, where: 'node',
    cases: FULL, tolerance: CPU_TOLERANCE},
+  // tfjs's wasm backend, single-threaded in Node; its Conv2D is checked on every 5th case.
+  // IS_TEST off: under it tfjs's engine counts the copies wasm's Identity makes of the tensors
+  // a custom-gradient op saves as leaks (tfjs's own fusedMatMul__op trips it too); the
+  // bodies check tensors and bytes themselves.
+  {name: 'wasm backend', backend: 'wasm', flags: {IS_TEST: false}, where: 'node',
+   modules: ['@tensorflow/tfjs-backend-wasm'],
+   cases: {...FULL, ownReferenceEvery: 5}, referenceBackend: 'cpu', ownReferenceIsTfjsWasm: true,
+   tolerance: CPU_TOLERANCE},
   // In the page 'auto' picks the wasm GEMM (main thread); fewer cases, Node covers the rest.
   {name: 'cpu', backend: 'cpu', flags: {}, where: 'browser',
    cases: {...FULL, parityConv2d: 300, parityConv1d: 100, fused: 70, gradConv2d: 40, gradTiled: 30,
