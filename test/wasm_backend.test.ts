@@ -62,6 +62,36 @@ describe('useIm2col on the wasm backend', () => {
     tf.dispose([x, f, expected, actual]);
   });
 
+  it('writes an output whose allocation grows the wasm heap (views are taken after it)', () => {
+    const heapBytes = () => (tf.backend() as unknown as {wasm: {HEAPU8: Uint8Array}}).wasm.HEAPU8.length;
+    const rng = new Random(5);
+    const x = tf.tensor4d(rng.values(2 * 300 * 300 * 3), [2, 300, 300, 3]);
+    const f = tf.tensor4d(rng.values(3 * 3 * 3 * 2), [3, 3, 3, 2]);
+    const b = tf.tensor1d([0.5, -0.25]);
+    const before = heapBytes();
+    // A 1x1 convolution with enough output channels to need more bytes than the whole heap.
+    const channels = Math.ceil(before / (2 * 300 * 300 * 4)) + 1;
+    const f1 = tf.tensor4d(rng.values(3 * channels), [1, 1, 3, channels]);
+    resetKernelStats();
+    const restore = useIm2col({backends: ['wasm']});
+    let big: tf.Tensor, fused: tf.Tensor;
+    try {
+      big = tf.conv2d(x, f1, 1, 'valid');
+      fused = tf.fused.conv2d({x, filter: f, strides: 1, pad: 'same', bias: b, activation: 'relu'});
+    } finally {
+      restore();
+    }
+    expect(kernelStats().calls).toEqual({'Conv2D/wasm': 1, 'FusedConv2D/wasm': 1});
+    expect(heapBytes()).toBeGreaterThan(before);
+    tf.setBackend('cpu');
+    const expectedBig = tf.conv2d(x, f1, 1, 'valid');
+    const expectedFused = tf.relu(tf.add(tf.conv2d(x, f, 1, 'same'), b));
+    tf.setBackend('wasm');
+    expect(relativeError(big.dataSync(), expectedBig.dataSync())).toBeLessThan(1e-5);
+    expect(relativeError(fused.dataSync(), expectedFused.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, f, b, f1, big, fused, expectedBig, expectedFused]);
+  });
+
   it('trains a tf.layers CNN with a dilated conv layer on wasm: loss falls, tensors stay flat', async () => {
     const tfjsConv2d = tf.getKernel('Conv2D', 'wasm');
     const cnn = () => {
