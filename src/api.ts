@@ -1,7 +1,7 @@
 /**
  * The public API without any backend's kernels: the ops, useIm2col, the flags and counters.
- * The entries add drivers: `tfjs-im2col` (index.ts) registers cpu and webgl,
- * `tfjs-im2col/cpu` and `tfjs-im2col/webgl` (entries/) one each.
+ * The entries add drivers: `tfjs-im2col` (index.ts) registers cpu, webgl and wasm,
+ * `tfjs-im2col/cpu`, `tfjs-im2col/webgl` and `tfjs-im2col/wasm` (entries/) one each.
  */
 import './config';
 import {registerIm2colGradients} from './gradients/kernel_gradients';

@@ -14,7 +14,10 @@ import {state} from './state';
 export type Im2colBackendName = 'cpu' | 'wasm' | 'webgl' | (string & {});
 
 export interface UseIm2colOptions {
-  /** Backends to switch (default: every backend with a registered driver that is loaded). */
+  /**
+   * Backends to switch (default: every loaded backend whose driver is switched by default:
+   * cpu and webgl; the wasm backend only when named, see BackendDriver.switchedByDefault).
+   */
   backends?: Im2colBackendName[];
 }
 
@@ -71,7 +74,8 @@ function swapKernels(kernels: KernelConfig[]): void {
  */
 export function useIm2col(options: UseIm2colOptions = {}): () => void {
   const drivers = [...state.drivers.keys()];
-  const requested: string[] = options.backends ?? drivers;
+  const requested: string[] = options.backends ??
+      drivers.filter(name => state.drivers.get(name)!.driver.switchedByDefault);
   if (!Array.isArray(requested) || requested.some(b => !drivers.includes(b))) {
     const names = drivers.map(b => `'${b}'`);
     const listed = names.length < 2 ? names.join('') :

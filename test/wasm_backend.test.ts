@@ -34,6 +34,24 @@ function conv2dNchw(x: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor {
 }
 
 describe('useIm2col on the wasm backend', () => {
+  it('switches wasm only when asked: useIm2col() alone leaves its kernels to tfjs', () => {
+    const own = tf.getKernel('Conv2D', 'wasm');
+    const restore = useIm2col();
+    try {
+      expect(tf.getKernel('Conv2D', 'wasm')).toBe(own);
+      expect(tf.getKernel('Conv2D', 'cpu')?.kernelFunc).not.toBe(own?.kernelFunc);
+    } finally {
+      restore();
+    }
+    const restoreWasm = useIm2col({backends: ['wasm']});
+    try {
+      expect(tf.getKernel('Conv2D', 'wasm')).not.toBe(own);
+    } finally {
+      restoreWasm();
+    }
+    expect(tf.getKernel('Conv2D', 'wasm')).toBe(own);
+  });
+
   it('makes tf.conv2d NCHW work on wasm (tfjs alone refuses it), and restores tfjs exactly', () => {
     const rng = new Random(11);
     const x = tf.tensor4d(rng.values(2 * 3 * 9 * 8), [2, 3, 9, 8]);

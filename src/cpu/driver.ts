@@ -18,6 +18,7 @@ function valuesOf(backend: MathBackendCPU, t: TensorInfo): Float32Array {
 
 export const cpuDriver: BackendDriver<MathBackendCPU> = {
   backendName: 'cpu',
+  switchedByDefault: true,
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const tile = epilogue == null ? undefined :

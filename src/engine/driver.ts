@@ -24,6 +24,12 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
   /** The tfjs backend this driver's kernels are registered for. */
   readonly backendName: string;
   /**
+   * Whether `useIm2col()` without a `backends` option switches this backend. False where the
+   * backend's own kernels are about as fast and not yet measured layer by layer (the wasm
+   * backend's XNNPACK): switching must never slow a model down unasked.
+   */
+  readonly switchedByDefault: boolean;
+  /**
    * Why the backend cannot run these kernels now (e.g. WebGL 1), or null. Then the package's
    * own kernels throw it, and the stand-ins hand their calls to tfjs's own kernels.
    */

@@ -22,6 +22,7 @@ function viewOf(backend: BackendWasm, t: TensorInfo): Float32Array {
 
 export const wasmDriver: BackendDriver<BackendWasm> = {
   backendName: 'wasm',
+  switchedByDefault: false,
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const out = backend.makeOutput(outShape, 'float32');

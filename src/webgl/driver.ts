@@ -10,6 +10,7 @@ import {Col2imProgram} from './programs/col2im_gpu';
 
 export const webglDriver: BackendDriver<MathBackendWebGL> = {
   backendName: 'webgl',
+  switchedByDefault: true,
   unsupported: webglUnsupported,
   conv(backend, x, filter, g, outShape, epilogue) {
     const {epilogue: shaderEpilogue, intermediates} = webglEpilogue(epilogue, backend);
