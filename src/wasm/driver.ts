@@ -1,8 +1,9 @@
 /**
  * The wasm backend's driver: the cpu driver's convolution (conv_im2col.ts, on the CPU GEMM)
  * reading its inputs as views of the wasm backend's heap and writing straight into the
- * output's heap memory. tfjs's wasm backend has no NCHW Conv2D and no Conv2DBackpropFilter;
- * these kernels give it both.
+ * output's heap memory. tfjs's wasm backend has no NCHW Conv2D and no Conv2DBackpropFilter:
+ * these kernels run NCHW, and under useIm2col the im2col gradients (Im2col, Col2im and
+ * tfjs's MatMul) train conv nets without that kernel.
  *
  * The output is allocated first: makeOutput can grow the backend's memory, which detaches
  * every view taken before it. Nothing between taking the views and returning calls into the
