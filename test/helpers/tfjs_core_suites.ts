@@ -37,8 +37,8 @@ export const CORE_SUITES: CoreSuite[] = [
   {name: 'conv3d', file: 'ops/conv3d_test.js', standIns: []},
 ];
 
-/** Backends whose convolutions useIm2col switches (where a suite's standIns must run). */
-export const STAND_IN_BACKENDS = ['cpu', 'webgl'];
+/** Backends whose convolutions useIm2col switches when asked (where a suite's standIns must run). */
+export const STAND_IN_BACKENDS = ['cpu', 'webgl', 'wasm'];
 
 /** The cpu backend with useIm2col on, once per CPU GEMM (a flag, as tfjs test envs carry). */
 export const CPU_IM2COL_ENVS: TestEnv[] = [
