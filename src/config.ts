@@ -7,13 +7,12 @@
  * into silently wrong results.
  */
 import {env} from '@tensorflow/tfjs-core';
+import {describe} from './geometry/checks';
 import {registerOnce} from './state';
 
-/** A flag value as an error message shows it: strings quoted, NaN as NaN, with its type. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
-  return `${String(value)} (${typeof value})`;
+/** A flag value as an error message shows it: as arguments are shown, with its type. */
+function describeFlagValue(value: unknown): string {
+  return value === null ? 'null' : `${describe(value)} (${typeof value})`;
 }
 
 /**
@@ -30,7 +29,7 @@ export function workspaceBytes(): number {
       (bytes === Infinity || (Number.isInteger(bytes) && bytes > 0));
   if (!valid) {
     throw new Error(`${WORKSPACE_BYTES_FLAG} must be a positive whole number of bytes (or ` +
-        `Infinity for no bound), but is ${describe(bytes)}.`);
+        `Infinity for no bound), but is ${describeFlagValue(bytes)}.`);
   }
   return bytes as number;
 }
@@ -47,7 +46,7 @@ export function cpuGemmChoice(): CpuGemmChoice {
   const choice: unknown = env().get(CPU_GEMM_FLAG);
   if (choice !== 'auto' && choice !== 'wasm' && choice !== 'typescript') {
     throw new Error(`${CPU_GEMM_FLAG} must be 'auto', 'wasm' or 'typescript', but is ` +
-        `${describe(choice)}.`);
+        `${describeFlagValue(choice)}.`);
   }
   return choice;
 }

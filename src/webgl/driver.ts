@@ -4,6 +4,7 @@
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import type {BackendDriver} from '../engine/driver';
+import {valueCount} from '../geometry';
 import {runIm2col, runIm2colConv, webglUnsupported} from './conv_im2col';
 import {webglEpilogue} from './epilogue';
 import {Col2imProgram} from './programs/col2im_gpu';
@@ -24,7 +25,7 @@ export const webglDriver: BackendDriver<MathBackendWebGL> = {
   },
   im2col(backend, x, g) {
     const out = runIm2col(backend, x, g);
-    return {out, workspaceBytes: 4 * out.shape.reduce((a, b) => a * b, 1)};
+    return {out, workspaceBytes: 4 * valueCount(out.shape)};
   },
   col2im: (backend, patches, g) =>
       backend.runWebGLProgram(new Col2imProgram(g), [patches], 'float32'),
