@@ -7,10 +7,12 @@ import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {util} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 import type {BackendDriver} from '../engine/driver';
-import {patchLength} from '../geometry';
-import {convolveIm2col} from './conv_im2col';
+import {patchLength, patchLength3d} from '../geometry';
+import {convolveIm2col, convolveVolume} from './conv_im2col';
+import {convolveTranspose, convolveVolumeTranspose} from './conv_transpose';
 import {cpuTileEpilogue} from './epilogue';
 import {addPatchesToImage, patchMatrix} from './patch_matrix';
+import {fillVolumeRows} from './vol2col';
 
 function valuesOf(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
@@ -26,6 +28,27 @@ export const cpuDriver: BackendDriver<MathBackendCPU> = {
     const {out, workspaceBytes} =
         convolveIm2col(valuesOf(backend, x), valuesOf(backend, filter), g, tile);
     return {out: backend.makeTensorInfo(outShape, 'float32', out), workspaceBytes};
+  },
+  convTranspose(backend, dy, filter, g) {
+    const {out, workspaceBytes} = convolveTranspose(valuesOf(backend, dy), valuesOf(backend, filter), g);
+    return {out: backend.makeTensorInfo(g.inShape, 'float32', out), workspaceBytes};
+  },
+  conv3d(backend, x, filter, g) {
+    const {out, workspaceBytes} = convolveVolume(valuesOf(backend, x), valuesOf(backend, filter), g);
+    return {out: backend.makeTensorInfo(g.outShape, 'float32', out), workspaceBytes};
+  },
+  conv3dTranspose(backend, dy, filter, g) {
+    const {out, workspaceBytes} =
+        convolveVolumeTranspose(valuesOf(backend, dy), valuesOf(backend, filter), g);
+    return {out: backend.makeTensorInfo(g.inShape, 'float32', out), workspaceBytes};
+  },
+  vol2col(backend, x, g) {
+    const positions = g.outDepth * g.outHeight * g.outWidth;
+    const depth = patchLength3d(g);
+    const patches = new Float32Array(g.batchSize * positions * depth);
+    fillVolumeRows(valuesOf(backend, x), g, 0, g.batchSize * positions, patches, 0, depth);
+    return {out: backend.makeTensorInfo([g.batchSize, positions, depth], 'float32', patches),
+            workspaceBytes: patches.byteLength};
   },
   im2col(backend, x, g) {
     const patches = patchMatrix(valuesOf(backend, x), g);

@@ -94,25 +94,38 @@ export function patchMatrix(x: Float32Array, g: ConvGeometry): Float32Array {
  */
 export function addPatchesToImage(patch: Float32Array, g: ConvGeometry, image: Float32Array):
     void {
+  addPatchRowsToImage(patch, 0, patchLength(g), g, 0, g.batchSize * g.outHeight * g.outWidth,
+                      image, 0, g.inChannels);
+}
+
+/**
+ * Adds patch rows [flatRow0, flatRow0 + rows) (row r at patch[patchOffset + r * lda]) onto
+ * the image, where a row holds the taps of `channels` channels starting at `channel0`
+ * ((kh, kw, c) order, c < channels): one group's columns, or all of them.
+ */
+export function addPatchRowsToImage(patch: Float32Array, patchOffset: number, lda: number,
+                                    g: ConvGeometry, flatRow0: number, rows: number,
+                                    image: Float32Array, channel0: number, channels: number):
+    void {
   const {inHeight, inWidth, inChannels, filterHeight, filterWidth} = g;
   const {dilationHeight, dilationWidth} = g;
-  const rows = g.batchSize * g.outHeight * g.outWidth;
   const channelsLast = g.dataFormat === 'channelsLast';
   const imageSize = inHeight * inWidth * inChannels;
   const planeSize = inHeight * inWidth;
   // Offset between channels of one input pixel.
   const channelStep = channelsLast ? 1 : planeSize;
-  let src = 0;
-  for (let flatRow = 0; flatRow < rows; flatRow++) {
-    const {image: b, inRow0, inCol0} = patchOrigin(g, flatRow);
+  const channelBase = channel0 * channelStep;
+  for (let r = 0; r < rows; r++) {
+    const {image: b, inRow0, inCol0} = patchOrigin(g, flatRow0 + r);
+    let src = patchOffset + r * lda;
     for (let kh = 0; kh < filterHeight; kh++) {
       const inRow = inRow0 + kh * dilationHeight;
-      for (let kw = 0; kw < filterWidth; kw++, src += inChannels) {
+      for (let kw = 0; kw < filterWidth; kw++, src += channels) {
         const inCol = inCol0 + kw * dilationWidth;
         if (inRow < 0 || inRow >= inHeight || inCol < 0 || inCol >= inWidth) continue;
-        let dst = b * imageSize +
+        let dst = b * imageSize + channelBase +
             (channelsLast ? (inRow * inWidth + inCol) * inChannels : inRow * inWidth + inCol);
-        for (let c = 0; c < inChannels; c++, dst += channelStep) image[dst] += patch[src + c];
+        for (let c = 0; c < channels; c++, dst += channelStep) image[dst] += patch[src + c];
       }
     }
   }

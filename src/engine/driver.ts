@@ -11,7 +11,7 @@
  * this package's Im2col and Col2im kernels.
  */
 import type {KernelBackend, TensorInfo} from '@tensorflow/tfjs-core';
-import type {ConvGeometry} from '../geometry';
+import type {Conv3dGeometry, ConvGeometry} from '../geometry';
 import type {Epilogue} from './epilogue';
 
 export interface DriverResult {
@@ -35,12 +35,26 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
    */
   unsupported(): string | null;
   /**
-   * im2col, one GEMM by the filter matrix and the epilogue (null: none): the convolution
-   * of geometry `g`, returned as a tensor of `outShape` (g.outShape, or for a 1D
-   * convolution the same values as rank 3).
+   * im2col, one GEMM by the filter matrix per channel group (g.groups; a depthwise
+   * convolution is inChannels groups, its filter read as g.filterShape) and the epilogue
+   * (null: none): the convolution of geometry `g`, returned as a tensor of `outShape`
+   * (g.outShape, or for a 1D convolution the same values as rank 3).
    */
   conv(backend: B, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, outShape: number[],
        epilogue: Epilogue<TensorInfo> | null): DriverResult;
+  /**
+   * The transposed convolution: the input gradient of the convolution `g` (groups too),
+   * an image of g.inShape from `dy` of g.outShape. Per group the GEMM dY · Wᵀ gives the
+   * patch-matrix rows, which col2im adds onto the image.
+   */
+  convTranspose(backend: B, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): DriverResult;
+  /** vol2col and one GEMM: the 3D convolution of geometry `g`, shaped g.outShape. */
+  conv3d(backend: B, x: TensorInfo, filter: TensorInfo, g: Conv3dGeometry): DriverResult;
+  /** The 3D transposed convolution: x's gradient (g.inShape) from dy (g.outShape). */
+  conv3dTranspose(backend: B, dy: TensorInfo, filter: TensorInfo, g: Conv3dGeometry):
+      DriverResult;
+  /** The whole 3D patch matrix, [batch, outDepth * outHeight * outWidth, patchLength3d]. */
+  vol2col(backend: B, x: TensorInfo, g: Conv3dGeometry): DriverResult;
   /** The whole patch matrix, [batch, outHeight * outWidth, patchLength]. */
   im2col(backend: B, x: TensorInfo, g: ConvGeometry): DriverResult;
   /** col2im: patch-matrix rows added back onto an image of g.inShape (im2col's adjoint). */

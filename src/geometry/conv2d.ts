@@ -37,7 +37,7 @@ export function conv2dGeometry(xShape: number[], filterShape: number[],
   const channelsLast = settings.dataFormat === 'NHWC';
   const [batchSize, d1, d2, d3] = xShape;
   const [inHeight, inWidth, inChannels] = channelsLast ? [d1, d2, d3] : [d2, d3, d1];
-  const [filterHeight, filterWidth, , outChannels] = filterShape;
+  const [filterHeight, filterWidth, filterInChannels, outChannels] = filterShape;
   const strideHeight = typeof strides === 'number' ? strides : strides[0];
   const strideWidth = typeof strides === 'number' ? strides : strides[1];
   const dilationHeight = typeof dilations === 'number' ? dilations : dilations[0];
@@ -72,7 +72,8 @@ export function conv2dGeometry(xShape: number[], filterShape: number[],
     inShape: xShape as [number, number, number, number],
     outShape: channelsLast ? [batchSize, outHeight, outWidth, outChannels] :
                              [batchSize, outChannels, outHeight, outWidth],
-    filterShape: filterShape as [number, number, number, number]
+    filterShape: filterShape as [number, number, number, number],
+    groups: filterInChannels > 0 ? Math.max(1, inChannels / filterInChannels) : 1
   };
 }
 
@@ -83,11 +84,13 @@ export function conv2dGeometry(xShape: number[], filterShape: number[],
  */
 export function tfjsConv2dGeometry(xShape: number[], filterShape: number[],
                                    settings: Conv2dSettings): ConvGeometry {
-  return backend_util.computeConv2DInfo(
+  const info = backend_util.computeConv2DInfo(
       xShape as [number, number, number, number],
       filterShape as [number, number, number, number], settings.strides, settings.dilations,
       settings.pad, settings.dimRoundingMode, false,
-      settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst');
+      settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst') as ConvGeometry;
+  info.groups = 1;
+  return info;
 }
 
 /**

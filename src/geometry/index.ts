@@ -7,6 +7,7 @@
 export * from './types';
 export * from './checks';
 export * from './conv2d';
+export * from './family';
 export * from './tiling';
 export * from './fused_operands';
 export * from './handover';

@@ -17,8 +17,20 @@ export type DimRoundingMode = 'floor' | 'round' | 'ceil';
 export type Conv2dDataFormat = 'NHWC' | 'NCHW';
 export type Conv1dDataFormat = 'NWC' | 'NCW';
 
-/** tfjs's own description of a 2D convolution (shapes, strides, dilations, pads). */
-export type ConvGeometry = backend_util.Conv2DInfo;
+/**
+ * A 2D convolution: tfjs's own description (shapes, strides, dilations, pads) and its
+ * channel groups. Input and output channels split into `groups` equal groups, each group's
+ * outputs reading only its inputs (TensorFlow's grouped conv2d): 1 for a plain convolution,
+ * inChannels for a depthwise one. `filterShape` is then [filterHeight, filterWidth,
+ * inChannels / groups, outChannels]; a depthwise filter [kh, kw, inChannels, multiplier] is
+ * read as [kh, kw, 1, inChannels * multiplier], the same values in the same order.
+ */
+export interface ConvGeometry extends backend_util.Conv2DInfo {
+  groups: number;
+}
+
+/** tfjs's description of a 3D convolution (NDHWC or NCDHW). */
+export type Conv3dGeometry = backend_util.Conv3DInfo;
 
 /** The settings of a 2D convolution, as the Conv2D kernel receives them. */
 export interface Conv2dSettings {
@@ -40,4 +52,21 @@ export interface Conv1dSettings {
   dataFormat: Conv1dDataFormat;
   dilation: number;
   dimRoundingMode?: DimRoundingMode;
+}
+
+/** The settings of a transposed 2D convolution: the input gradient of the convolution of an x of `inputShape`. */
+export interface Conv2dTransposeSettings extends Conv2dSettings {
+  /** The transposed convolution's output shape: the shape of the forward convolution's x. */
+  inputShape: [number, number, number, number];
+}
+
+export type Conv3dDataFormat = 'NDHWC' | 'NCDHW';
+export type Conv3dPad = 'valid' | 'same';
+
+/** The settings of a 3D convolution, as the Conv3D kernel receives them (plus NCDHW). */
+export interface Conv3dSettings {
+  strides: number | [number, number, number];
+  pad: Conv3dPad;
+  dataFormat: Conv3dDataFormat;
+  dilations: number | [number, number, number];
 }

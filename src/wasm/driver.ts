@@ -12,8 +12,10 @@
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 import type {BackendDriver} from '../engine/driver';
-import {patchLength} from '../geometry';
-import {convolveIm2col} from '../cpu/conv_im2col';
+import {patchLength, patchLength3d} from '../geometry';
+import {convolveIm2col, convolveVolume} from '../cpu/conv_im2col';
+import {convolveTranspose, convolveVolumeTranspose} from '../cpu/conv_transpose';
+import {fillVolumeRows} from '../cpu/vol2col';
 import {cpuTileEpilogue} from '../cpu/epilogue';
 import {addPatchesToImage, fillPatchRows} from '../cpu/patch_matrix';
 
@@ -32,6 +34,33 @@ export const wasmDriver: BackendDriver<BackendWasm> = {
     const {workspaceBytes} = convolveIm2col(viewOf(backend, x), viewOf(backend, filter), g, tile,
                                             viewOf(backend, out));
     return {out, workspaceBytes};
+  },
+  convTranspose(backend, dy, filter, g) {
+    const out = backend.makeOutput(g.inShape, 'float32');
+    const {workspaceBytes} = convolveTranspose(viewOf(backend, dy), viewOf(backend, filter), g,
+                                               viewOf(backend, out));
+    return {out, workspaceBytes};
+  },
+  conv3d(backend, x, filter, g) {
+    const out = backend.makeOutput(g.outShape, 'float32');
+    const {workspaceBytes} = convolveVolume(viewOf(backend, x), viewOf(backend, filter), g,
+                                            viewOf(backend, out));
+    return {out, workspaceBytes};
+  },
+  conv3dTranspose(backend, dy, filter, g) {
+    const out = backend.makeOutput(g.inShape, 'float32');
+    const {workspaceBytes} = convolveVolumeTranspose(viewOf(backend, dy),
+                                                     viewOf(backend, filter), g,
+                                                     viewOf(backend, out));
+    return {out, workspaceBytes};
+  },
+  vol2col(backend, x, g) {
+    const positions = g.outDepth * g.outHeight * g.outWidth;
+    const depth = patchLength3d(g);
+    const out = backend.makeOutput([g.batchSize, positions, depth], 'float32');
+    const patches = viewOf(backend, out);
+    fillVolumeRows(viewOf(backend, x), g, 0, g.batchSize * positions, patches, 0, depth);
+    return {out, workspaceBytes: patches.byteLength};
   },
   im2col(backend, x, g) {
     const rows = g.batchSize * g.outHeight * g.outWidth;

@@ -23,6 +23,18 @@ export const webglDriver: BackendDriver<MathBackendWebGL> = {
       for (const t of intermediates) backend.disposeIntermediateTensorInfo(t);
     }
   },
+  convTranspose() {
+    throw new Error('tfjs-im2col: the webgl transposed convolution is not written yet.');
+  },
+  conv3d() {
+    throw new Error('tfjs-im2col: the webgl 3D convolution is not written yet.');
+  },
+  conv3dTranspose() {
+    throw new Error('tfjs-im2col: the webgl 3D transposed convolution is not written yet.');
+  },
+  vol2col() {
+    throw new Error('tfjs-im2col: the webgl vol2col is not written yet.');
+  },
   im2col(backend, x, g) {
     const out = runIm2col(backend, x, g);
     return {out, workspaceBytes: 4 * valueCount(out.shape)};

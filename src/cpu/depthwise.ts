@@ -1,0 +1,141 @@
+/**
+ * Depthwise convolutions (one input channel per group) on the CPU. A group's GEMM would be
+ * [rows x kh*kw] times [kh*kw x multiplier]: far too thin for the GEMM's register blocks.
+ * So the same im2col patch rows ((kh, kw, c) order) are multiplied channel by channel
+ * instead, a product vectorised over the channels:
+ *   out[r, c * multiplier + m] = sum over taps t of patch[r, t, c] * filter[t, c * multiplier + m]
+ * and for the transposed convolution its adjoint,
+ *   patch[r, t, c] = sum over m of dy[r, c * multiplier + m] * filter[t, c * multiplier + m].
+ */
+import {workspaceBytes as workspaceBudget} from '../config';
+import {ConvGeometry, patchLength, patchRowsPerTile} from '../geometry';
+import type {TileEpilogue} from './conv_im2col';
+import {fillPatchRows, patchOrigin} from './patch_matrix';
+
+/** Rows per tile: the patch tile stays in cache, within the workspace budget. */
+const CACHE_TILE_ROWS = 64;
+
+/** Whether the filter holds an Inf or a NaN. */
+function hasNonFinite(filter: Float32Array): boolean {
+  for (let i = 0; i < filter.length; i++) {
+    if (!Number.isFinite(filter[i])) return true;
+  }
+  return false;
+}
+
+/**
+ * For a filter with Inf or NaN: whether each tap of the row's window reads inside the
+ * input (tfjs skips the others; multiplying their zeros would give 0 · Inf = NaN).
+ */
+function insideTaps(g: ConvGeometry, flatRow: number, inside: Uint8Array): void {
+  const {inRow0, inCol0} = patchOrigin(g, flatRow);
+  for (let kh = 0, t = 0; kh < g.filterHeight; kh++) {
+    const inRow = inRow0 + kh * g.dilationHeight;
+    for (let kw = 0; kw < g.filterWidth; kw++, t++) {
+      const inCol = inCol0 + kw * g.dilationWidth;
+      inside[t] = inRow >= 0 && inRow < g.inHeight && inCol >= 0 && inCol < g.inWidth ? 1 : 0;
+    }
+  }
+}
+
+/** Tiles of patch rows: [row0, rows) with rows ≤ tileRows, channels-first ones within one image. */
+export function* depthwiseTiles(g: ConvGeometry, tileRows: number): Generator<[number, number]> {
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const totalRows = g.batchSize * rowsPerImage;
+  const channelsLast = g.dataFormat === 'channelsLast';
+  for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
+    const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
+    rows = Math.min(tileRows, limit - row0);
+    yield [row0, rows];
+  }
+}
+
+/** Patch rows per tile of a depthwise convolution (at most one image's rows). */
+export function depthwiseTileRows(g: ConvGeometry): number {
+  return Math.min(CACHE_TILE_ROWS, patchRowsPerTile(g, workspaceBudget()));
+}
+
+/** The depthwise convolution of geometry g (g.groups = g.inChannels) into `out`. */
+export function convolveDepthwise(x: Float32Array, filter: Float32Array, g: ConvGeometry,
+                                  out: Float32Array, epilogue?: TileEpilogue):
+    {out: Float32Array, workspaceBytes: number} {
+  const channels = g.inChannels, outChannels = g.outChannels;
+  const multiplier = outChannels / channels;
+  const taps = g.filterHeight * g.filterWidth;
+  const depth = patchLength(g);
+  const tileRows = depthwiseTileRows(g);
+  const patch = new Float32Array(tileRows * depth);
+  const sums = new Float32Array(outChannels);
+  const skipPadding = hasNonFinite(filter);
+  const inside = new Uint8Array(taps).fill(1);
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const channelsLast = g.dataFormat === 'channelsLast';
+  for (const [row0, rows] of depthwiseTiles(g, tileRows)) {
+    fillPatchRows(x, g, row0, rows, patch, 0, depth);
+    for (let r = 0; r < rows; r++) {
+      const row = row0 + r;
+      if (skipPadding) insideTaps(g, row, inside);
+      sums.fill(0);
+      let p = r * depth;
+      for (let t = 0; t < taps; t++, p += channels) {
+        if (inside[t] === 0) continue;
+        const w = t * outChannels;
+        if (multiplier === 1) {
+          for (let c = 0; c < channels; c++) sums[c] += patch[p + c] * filter[w + c];
+        } else {
+          for (let c = 0, o = 0; c < channels; c++) {
+            const v = patch[p + c];
+            for (let m = 0; m < multiplier; m++, o++) sums[o] += v * filter[w + o];
+          }
+        }
+      }
+      if (channelsLast) {
+        out.set(sums, row * outChannels);
+      } else {
+        const image = Math.floor(row / rowsPerImage);
+        const at = image * outChannels * rowsPerImage + (row - image * rowsPerImage);
+        for (let o = 0; o < outChannels; o++) out[at + o * rowsPerImage] = sums[o];
+      }
+    }
+    epilogue?.(out, row0, rows);
+  }
+  return {out, workspaceBytes: 4 * tileRows * depth};
+}
+
+/**
+ * The patch-matrix rows [row0, row0 + rows) of a transposed depthwise convolution (the
+ * gradient of its patch matrix) from dy, into patch (row r at r * patchLength(g)).
+ */
+export function depthwisePatchGradient(dy: Float32Array, filter: Float32Array, g: ConvGeometry,
+                                       row0: number, rows: number, patch: Float32Array): void {
+  const channels = g.inChannels, outChannels = g.outChannels;
+  const multiplier = outChannels / channels;
+  const taps = g.filterHeight * g.filterWidth;
+  const depth = taps * channels;
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const channelsLast = g.dataFormat === 'channelsLast';
+  const dyRow = new Float32Array(outChannels);
+  for (let r = 0; r < rows; r++) {
+    const row = row0 + r;
+    if (channelsLast) {
+      for (let o = 0, at = row * outChannels; o < outChannels; o++) dyRow[o] = dy[at + o];
+    } else {
+      const image = Math.floor(row / rowsPerImage);
+      const at = image * outChannels * rowsPerImage + (row - image * rowsPerImage);
+      for (let o = 0; o < outChannels; o++) dyRow[o] = dy[at + o * rowsPerImage];
+    }
+    let p = r * depth;
+    for (let t = 0; t < taps; t++, p += channels) {
+      const w = t * outChannels;
+      if (multiplier === 1) {
+        for (let c = 0; c < channels; c++) patch[p + c] = dyRow[c] * filter[w + c];
+      } else {
+        for (let c = 0, o = 0; c < channels; c++) {
+          let sum = 0;
+          for (let m = 0; m < multiplier; m++, o++) sum += dyRow[o] * filter[w + o];
+          patch[p + c] = sum;
+        }
+      }
+    }
+  }
+}
