@@ -7,6 +7,14 @@
  * chunks over from the previous pass (one texel read each) instead of a concatenation at
  * the end; at most two output textures are alive at once.
  *
+ * A grouped convolution takes the same patch matrix and a GEMM that sums each output channel
+ * over its own group's patch columns (GroupedGemmPackedProgram); a depthwise one (a group per
+ * input channel) is one direct pass instead (DepthwisePackedProgram says why).
+ *
+ * The transposed convolution (`runIm2colConvTranspose`) is the same chunk plan backwards: per
+ * chunk of output positions, the patch-matrix gradient dY · Wᵀ (PatchGradientPackedProgram)
+ * and a col2im pass that adds it onto the image (Col2imPackedProgram).
+ *
  * `runIm2colConv` is the single entry every WebGL conv kernel calls (fused ones pass an
  * epilogue).
  */
@@ -15,10 +23,14 @@ import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {WORKSPACE_BYTES_FLAG, workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength} from '../geometry';
+import {Col2imPackedProgram} from './programs/col2im_packed_gpu';
+import {DepthwisePackedProgram} from './programs/depthwise_packed_gpu';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
 import {packedTexelSize} from './programs/glsl_util';
+import {GemmGroups, GroupedGemmPackedProgram, groupTapRows} from './programs/grouped_gemm_packed_gpu';
 import {Im2colPackedProgram} from './programs/im2col_packed_gpu';
+import {PatchGradientPackedProgram} from './programs/patch_gradient_packed_gpu';
 
 /** Bytes of one packed RGBA float32 texel. */
 const TEXEL_BYTES = 16;
@@ -204,15 +216,32 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
     hasPreluActivation: epilogue.preluActivationWeights != null,
     hasLeakyreluActivation: epilogue.leakyreluAlpha != null,
   };
+  if (g.groups > 1 && g.groups === g.inChannels) {
+    const out = backend.runWebGLProgram(
+        new DepthwisePackedProgram(g, layout, outShape, gemmEpilogue),
+        [x, filter, ...epilogueInputs], 'float32');
+    return {out: {dataId: out.dataId, shape: resultShape, dtype: 'float32'}, workspaceBytes: 0};
+  }
+  // A grouped convolution's filter matrix is the group's: [taps * tapRows, outChannels].
+  const taps = g.filterHeight * g.filterWidth;
+  const groups: GemmGroups | null = g.groups > 1 ? {
+    groups: g.groups, taps, inChannels: g.inChannels, groupIn: g.inChannels / g.groups,
+    groupOut: g.outChannels / g.groups,
+    tapRows: groupTapRows(g.inChannels / g.groups, taps)
+  } : null;
+  const filterGeometry = groups == null ? g : {...g, inChannels: groups.groupIn};
+  const tapRows = groups == null ? g.inChannels : groups.tapRows;
   const inputAsPatches = packedInputIsPatchMatrix(backend, x, g);
   const chunks = inputAsPatches ?
       [{firstRow: 0, rows: g.batchSize * g.outHeight, firstCol: 0, cols: g.outWidth}] :
       planOutputChunks(g, maxPatchTexels());
   const keepPacked = true;
-  const filterAsMatrix = packedFilterIsFilterMatrix(backend, filter, g);
-  const filterMatrix = filterAsMatrix ? {...filter, shape: [depth, g.outChannels]} :
-      backend.runWebGLProgram(new FilterMatrixPackedProgram(g), [filter], 'float32', undefined,
-                              keepPacked);
+  const filterAsMatrix = tapRows === filterGeometry.inChannels &&
+      packedFilterIsFilterMatrix(backend, filter, filterGeometry);
+  const filterMatrix = filterAsMatrix ?
+      {...filter, shape: [taps * filterGeometry.inChannels, g.outChannels]} :
+      backend.runWebGLProgram(new FilterMatrixPackedProgram(filterGeometry, tapRows), [filter],
+                              'float32', undefined, keepPacked);
   let out: TensorInfo | null = null;
   let workspaceBytes = 0;
   try {
@@ -229,12 +258,14 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
         }
         const outside: GemmOutsideChunk = chunks.length === 1 ? 'nothing' :
             i === 0 ? 'zeros' : 'previous';
-        const program = new GemmPackedProgram({
+        const shape = {
           outputShape: outShape, layout, outHeight: g.outHeight, outWidth: g.outWidth, patchShape,
           outputChannels: g.outChannels,
           patchTexelSize: texelSize(backend, patch),
           filterTexelSize: texelSize(backend, filterMatrix), outside
-        }, gemmEpilogue);
+        };
+        const program = groups == null ? new GemmPackedProgram(shape, gemmEpilogue) :
+                                         new GroupedGemmPackedProgram(shape, groups, gemmEpilogue);
         const inputs = [patch, filterMatrix, ...(out != null ? [out] : []), ...epilogueInputs];
         const next: TensorInfo = backend.runWebGLProgram(
             program, inputs, 'float32',
@@ -261,4 +292,52 @@ export function runIm2col(backend: MathBackendWebGL, x: TensorInfo, g: ConvGeome
   const positions = g.outHeight * g.outWidth;
   const program = new Im2colPackedProgram(g, g.batchSize, positions, positions);
   return backend.runWebGLProgram(program, [x], 'float32', [[0]]);
+}
+
+/**
+ * The transposed convolution: the input gradient (g.inShape) of the convolution g (groups and
+ * depthwise too) from dy (g.outShape), rank-4 tensors. The output positions go in the
+ * forward pass's chunks (planOutputChunks), so each chunk's patch-matrix gradient fits the
+ * texture size and the workspace budget; each chunk's col2im pass renders the whole image,
+ * adding the chunks before it (at most two images alive at once). Returns the image and the
+ * largest patch-gradient texture it used, in bytes.
+ */
+export function runIm2colConvTranspose(backend: MathBackendWebGL, dy: TensorInfo,
+                                       filter: TensorInfo, g: ConvGeometry):
+    {out: TensorInfo, workspaceBytes: number} {
+  const depth = patchLength(g);
+  const size = util.sizeFromShape(g.inShape);
+  if (size === 0 || util.sizeFromShape(g.outShape) === 0 || depth === 0) {
+    // Nothing to add: an empty image, or no output position reads it (all sums are 0).
+    return {out: backend.makeTensorInfo(g.inShape, 'float32', new Float32Array(size)),
+            workspaceBytes: 0};
+  }
+  const chunks = planOutputChunks(g, maxPatchTexels());
+  const keepPacked = true;
+  let out: TensorInfo | null = null;
+  let workspaceBytes = 0;
+  try {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      const patch = backend.runWebGLProgram(
+          new PatchGradientPackedProgram(g, chunk.rows, chunk.cols), [dy, filter], 'float32',
+          [[chunk.firstRow * g.outWidth + chunk.firstCol]], keepPacked);
+      try {
+        workspaceBytes = Math.max(workspaceBytes,
+            TEXEL_BYTES * chunk.rows * Math.ceil(chunk.cols / 2) * Math.ceil(depth / 2));
+        const next: TensorInfo = backend.runWebGLProgram(
+            new Col2imPackedProgram(g, out != null), [patch, ...(out != null ? [out] : [])],
+            'float32', [[chunk.firstRow, chunk.firstCol, chunk.rows, chunk.cols]],
+            i < chunks.length - 1);
+        if (out != null) backend.disposeIntermediateTensorInfo(out);
+        out = next;
+      } finally {
+        backend.disposeIntermediateTensorInfo(patch);
+      }
+    }
+  } catch (error) {
+    if (out != null) backend.disposeIntermediateTensorInfo(out);
+    throw error;
+  }
+  return {out: out as TensorInfo, workspaceBytes};
 }

@@ -1,11 +1,12 @@
 /**
  * The webgl backend's driver: the package's GLSL programs (im2col, filter matrix, GEMM with
- * the epilogue, col2im) on tfjs's packed textures, through MathBackendWebGL.runWebGLProgram.
+ * the epilogue, col2im; grouped, depthwise and transposed variants) on tfjs's packed
+ * textures, through MathBackendWebGL.runWebGLProgram.
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import type {BackendDriver} from '../engine/driver';
 import {valueCount} from '../geometry';
-import {runIm2col, runIm2colConv, webglUnsupported} from './conv_im2col';
+import {runIm2col, runIm2colConv, runIm2colConvTranspose, webglUnsupported} from './conv_im2col';
 import {webglEpilogue} from './epilogue';
 import {Col2imProgram} from './programs/col2im_gpu';
 
@@ -23,8 +24,9 @@ export const webglDriver: BackendDriver<MathBackendWebGL> = {
       for (const t of intermediates) backend.disposeIntermediateTensorInfo(t);
     }
   },
-  convTranspose() {
-    throw new Error('tfjs-im2col: the webgl transposed convolution is not written yet.');
+  convTranspose(backend, dy, filter, g) {
+    return runIm2colConvTranspose(backend, {...dy, shape: g.outShape},
+                                  {...filter, shape: g.filterShape}, g);
   },
   conv3d() {
     throw new Error('tfjs-im2col: the webgl 3D convolution is not written yet.');

@@ -59,11 +59,117 @@ export interface GemmShape {
   outside: GemmOutsideChunk;
 }
 
+/**
+ * The epilogue in GLSL, for a packed program whose output is the convolution's: the
+ * `activation` function to declare, and the statements that apply bias and activation to
+ * `vec4 result`. Appends the epilogue's inputs (bias, preluActivationWeights,
+ * leakyreluAlpha: the order the driver passes them in) to `variableNames`.
+ */
+export function epilogueCode(epilogue: GemmEpilogue, variableNames: string[]):
+    {activationSnippet: string, applyEpilogue: string} {
+  let activationSnippet = '';
+  let applyActivation = '';
+  if (epilogue.activation) {
+    const weights = epilogue.hasPreluActivation ? 'getPreluActivationWeightsAtOutCoords()' :
+        epilogue.hasLeakyreluActivation ? 'getLeakyreluAlphaAtOutCoords()' : null;
+    activationSnippet = weights == null ?
+        `vec4 activation(vec4 x) { ${epilogue.activation} }` :
+        `vec4 activation(vec4 a) { vec4 b = ${weights}; ${epilogue.activation} }`;
+    applyActivation = 'result = activation(result);';
+  }
+  if (epilogue.addBias) variableNames.push('bias');
+  if (epilogue.hasPreluActivation) variableNames.push('preluActivationWeights');
+  if (epilogue.hasLeakyreluActivation) variableNames.push('leakyreluAlpha');
+  const applyEpilogue = `${epilogue.addBias ? 'result += getBiasAtOutCoords();' : ''}
+        ${applyActivation}`;
+  return {activationSnippet, applyEpilogue};
+}
+
 /** Depth steps per iteration of the GEMM's straight loop. */
-const UNROLL = 4;
+export const UNROLL = 4;
+
+/** One depth step: reads into variables suffixed `u`, then the sums that use them. */
+export type GemmStep = (j: string, u: number) => {reads: string, sums: string};
+
+/**
+ * Steps `js` as one block: every read first, then every sum (on SwiftShader faster than
+ * read-multiply-read-multiply).
+ */
+export function stepBlock(step: GemmStep, js: string[]): string {
+  const steps = js.map((j, u) => step(j, u));
+  return `{
+          ${steps.map(s => s.reads).join('\n')}
+          ${steps.map(s => s.sums).join('\n')}
+        }`;
+}
+
+/**
+ * `count` steps j = 0 .. count - 1 (constant): UNROLL per loop iteration, the rest after.
+ * `offset` (a GLSL expression, or '') is added to each j.
+ */
+export function unrolledSteps(step: GemmStep, count: number, offset = ''): string {
+  const at = (j: string) => offset === '' ? j : `${offset} + ${j}`;
+  const unrolled = count - count % UNROLL;
+  const rest = Array.from({length: count - unrolled}, (_, u) => at(`${unrolled + u}`));
+  return (unrolled > 0 ? `for (int i = 0; i < ${unrolled}; i += ${UNROLL}) {
+          ${stepBlock(step, Array.from({length: UNROLL}, (_, u) => at(u === 0 ? 'i' : `i + ${u}`)))}
+        }` : '') + (rest.length > 0 ? stepBlock(step, rest) : '');
+}
+
+/**
+ * Everything of a GEMM program but its `product` function: the output coordinates of each
+ * layout, the chunk test, the epilogue, main. `product` is the GLSL of
+ * `vec4 product(int aIndex, int wCol, int ri, int r, int d)`: the output texel's sums, from
+ * the patch texel index aIndex of its first patch row pair, filter texel column wCol = d / 2,
+ * chunk row ri, output row r and channel d. Returns the program's input names and its code.
+ */
+export function gemmProgramCode(shape: GemmShape, epilogue: GemmEpilogue, product: string):
+    {variableNames: string[], userCode: string} {
+  const {layout, outHeight, patchShape, outside} = shape;
+  const variableNames = ['patchMatrix', 'filterMatrix'];
+  const depthTexels = Math.ceil(patchShape[2] / 2);
+
+  const coords = {
+    positionsByChannels: 'ivec4 o = getOutputCoords(); int b = o.x, r = o.y, c = o.z, d = o.w;',
+    flatPositionsByChannels: `ivec3 o = getOutputCoords(); int b = o.x, d = o.z;
+          int r = o.y / ${shape.outWidth}, c = o.y - r * ${shape.outWidth};`,
+    channelsByPositions: 'ivec3 o = getOutputCoords(); int b = o.x, d = o.y, r = 0, c = o.z;',
+    channelPlanes: 'ivec4 o = getOutputCoords(); int b = o.x, d = o.y, r = o.z, c = o.w;',
+  }[layout];
+
+  let leaveChunk = '';
+  if (outside === 'previous') variableNames.push('previous');
+  if (outside !== 'nothing') {
+    leaveChunk = `
+        if (ri < 0 || ri >= chunk.z || ci < 0 || ci >= chunk.w) {
+          setOutput(${outside === 'previous' ? 'getPreviousAtOutCoords()' : 'vec4(0.)'});
+          return;
+        }`;
+  }
+
+  const {activationSnippet, applyEpilogue} = epilogueCode(epilogue, variableNames);
+
+  const userCode = `
+      ${TEXEL_WALK_GLSL}
+      ${activationSnippet}
+      ${product}
+
+      void main() {
+        ${coords}
+        int ri = b * ${outHeight} + r - chunk.x;
+        int ci = c - chunk.y;
+        ${leaveChunk}
+        vec4 result = product((ri * ${Math.ceil(patchShape[1] / 2)} + ci / 2) * ${depthTexels},
+                              d / 2, ri, r, d);
+        ${applyEpilogue}
+        setOutput(result);
+      }
+    `;
+  return {variableNames, userCode};
+}
 
 export class GemmPackedProgram implements GPGPUProgram {
-  variableNames = ['patchMatrix', 'filterMatrix'];
+  variableNames: string[];
   packedInputs = true;
   packedOutput = true;
   outputShape: number[];
@@ -71,30 +177,12 @@ export class GemmPackedProgram implements GPGPUProgram {
   customUniforms = [{name: 'chunk', type: 'ivec4' as const}];
 
   constructor(shape: GemmShape, epilogue: GemmEpilogue = {}) {
-    const {layout, outHeight, patchShape, patchTexelSize, filterTexelSize, outside} = shape;
+    const {layout, outHeight, patchShape, patchTexelSize, filterTexelSize} = shape;
     const [patchTexelWidth] = patchTexelSize;
     const [filterTexelWidth] = filterTexelSize;
     this.outputShape = shape.outputShape;
     const depthTexels = Math.ceil(patchShape[2] / 2);
     const rowTexels = Math.ceil(patchShape[1] / 2) * depthTexels;
-
-    const coords = {
-      positionsByChannels: 'ivec4 o = getOutputCoords(); int b = o.x, r = o.y, c = o.z, d = o.w;',
-      flatPositionsByChannels: `ivec3 o = getOutputCoords(); int b = o.x, d = o.z;
-          int r = o.y / ${shape.outWidth}, c = o.y - r * ${shape.outWidth};`,
-      channelsByPositions: 'ivec3 o = getOutputCoords(); int b = o.x, d = o.y, r = 0, c = o.z;',
-      channelPlanes: 'ivec4 o = getOutputCoords(); int b = o.x, d = o.y, r = o.z, c = o.w;',
-    }[layout];
-
-    let leaveChunk = '';
-    if (outside === 'previous') this.variableNames.push('previous');
-    if (outside !== 'nothing') {
-      leaveChunk = `
-        if (ri < 0 || ri >= chunk.z || ci < 0 || ci >= chunk.w) {
-          setOutput(${outside === 'previous' ? 'getPreviousAtOutCoords()' : 'vec4(0.)'});
-          return;
-        }`;
-    }
 
     // Sums over the depth, one patch texel (2 positions x 2 taps) and one filter texel
     // (2 taps x 2 channels) per step j. The patch walk runs along consecutive texels; where
@@ -117,31 +205,18 @@ export class GemmPackedProgram implements GPGPUProgram {
         `ivec2(wCol, ${j})` : `texelAt(wCol + (${j}) * ${channelTexels}, ${filterTexelWidth})`;
     const readPatch = (at: string) => readTexel('patchMatrix', at, patchTexelSize);
     const readFilter = (at: string) => readTexel('filterMatrix', at, filterTexelSize);
-    // A step reads its texels into variables suffixed `u`, then adds their products.
-    type Step = (j: string, u: number) => {reads: string, sums: string};
-    const loop = (step: Step, walkers: Array<typeof pa>) => {
-      const group = (js: string[]) => {
-        const steps = js.map((j, u) => step(j, u));
-        return `{
-          ${steps.map(s => s.reads).join('\n')}
-          ${steps.map(s => s.sums).join('\n')}
-        }`;
-      };
+    const loop = (step: GemmStep, walkers: Array<typeof pa>) => {
       if (!straight) {
         return `for (int i = 0; i < ${depthTexels}; i++) {
-          ${group(['i'])}
+          ${stepBlock(step, ['i'])}
           ${walkers.map(w => w.step).join('\n')}
         }`;
       }
-      const unrolled = depthTexels - depthTexels % UNROLL;
-      const rest = Array.from({length: depthTexels - unrolled}, (_, u) => `${unrolled + u}`);
-      return (unrolled > 0 ? `for (int i = 0; i < ${unrolled}; i += ${UNROLL}) {
-          ${group(Array.from({length: UNROLL}, (_, u) => u === 0 ? 'i' : `i + ${u}`))}
-        }` : '') + (rest.length > 0 ? group(rest) : '');
+      return unrolledSteps(step, depthTexels);
     };
     let product: string;
     if (layout !== 'channelPlanes') {
-      const step: Step = (j, u) => ({
+      const step: GemmStep = (j, u) => ({
         reads: `vec4 a${u} = ${readPatch(pa.at(j))};
                 vec4 w${u} = ${readFilter(filterAt(j))};`,
         sums: `acc += a${u}.xxzz * w${u}.xyxy + a${u}.yyww * w${u}.zwzw;`,
@@ -155,14 +230,14 @@ export class GemmPackedProgram implements GPGPUProgram {
       }`;
     } else {
       // Two output rows: the patch rows ri and ri + 1, one patch texel each; one channel.
-      const twoRows: Step = (j, u) => ({
+      const twoRows: GemmStep = (j, u) => ({
         reads: `vec4 a${u} = ${readPatch(pa.at(j))};
                 vec4 b${u} = ${readPatch(pb.at(j))};
                 vec4 w${u} = ${readFilter(filterAt(j))};`,
         sums: `vec2 taps${u} = odd ? w${u}.yw : w${u}.xz;
                acc += vec4(a${u}.xz, b${u}.xz) * taps${u}.x + vec4(a${u}.yw, b${u}.yw) * taps${u}.y;`,
       });
-      const oneRow: Step = (j, u) => ({
+      const oneRow: GemmStep = (j, u) => ({
         reads: `vec4 a${u} = ${readPatch(pa.at(j))};
                 vec4 w${u} = ${readFilter(filterAt(j))};`,
         sums: `vec2 taps${u} = odd ? w${u}.yw : w${u}.xz;
@@ -182,37 +257,8 @@ export class GemmPackedProgram implements GPGPUProgram {
         return acc;
       }`;
     }
-
-    let activationSnippet = '';
-    let applyActivation = '';
-    if (epilogue.activation) {
-      const weights = epilogue.hasPreluActivation ? 'getPreluActivationWeightsAtOutCoords()' :
-          epilogue.hasLeakyreluActivation ? 'getLeakyreluAlphaAtOutCoords()' : null;
-      activationSnippet = weights == null ?
-          `vec4 activation(vec4 x) { ${epilogue.activation} }` :
-          `vec4 activation(vec4 a) { vec4 b = ${weights}; ${epilogue.activation} }`;
-      applyActivation = 'result = activation(result);';
-    }
-    if (epilogue.addBias) this.variableNames.push('bias');
-    if (epilogue.hasPreluActivation) this.variableNames.push('preluActivationWeights');
-    if (epilogue.hasLeakyreluActivation) this.variableNames.push('leakyreluAlpha');
-
-    this.userCode = `
-      ${TEXEL_WALK_GLSL}
-      ${activationSnippet}
-      ${product}
-
-      void main() {
-        ${coords}
-        int ri = b * ${outHeight} + r - chunk.x;
-        int ci = c - chunk.y;
-        ${leaveChunk}
-        vec4 result = product((ri * ${Math.ceil(patchShape[1] / 2)} + ci / 2) * ${depthTexels},
-                              d / 2, ri, r, d);
-        ${epilogue.addBias ? 'result += getBiasAtOutCoords();' : ''}
-        ${applyActivation}
-        setOutput(result);
-      }
-    `;
+    const {variableNames, userCode} = gemmProgramCode(shape, epilogue, product);
+    this.variableNames = variableNames;
+    this.userCode = userCode;
   }
 }
