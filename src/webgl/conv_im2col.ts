@@ -13,7 +13,9 @@
  *
  * The transposed convolution (`runIm2colConvTranspose`) is the same chunk plan backwards: per
  * chunk of output positions, the patch-matrix gradient dY · Wᵀ (PatchGradientPackedProgram)
- * and a col2im pass that adds it onto the image (Col2imPackedProgram).
+ * and a col2im pass that adds it onto the image (Col2imPackedProgram); a depthwise one is
+ * that col2im with the (one-channel) products done where it reads them, one direct pass
+ * (DepthwiseTransposePackedProgram).
  *
  * `runIm2colConv` is the single entry every WebGL conv kernel calls (fused ones pass an
  * epilogue).
@@ -25,6 +27,7 @@ import {WORKSPACE_BYTES_FLAG, workspaceBytes as workspaceBudget} from '../config
 import {ConvGeometry, patchLength} from '../geometry';
 import {Col2imPackedProgram} from './programs/col2im_packed_gpu';
 import {DepthwisePackedProgram} from './programs/depthwise_packed_gpu';
+import {DepthwiseTransposePackedProgram} from './programs/depthwise_transpose_packed_gpu';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {GemmEpilogue, GemmOutputLayout, GemmOutsideChunk, GemmPackedProgram} from './programs/gemm_packed_gpu';
 import {packedTexelSize} from './programs/glsl_util';
@@ -299,8 +302,9 @@ export function runIm2col(backend: MathBackendWebGL, x: TensorInfo, g: ConvGeome
  * depthwise too) from dy (g.outShape), rank-4 tensors. The output positions go in the
  * forward pass's chunks (planOutputChunks), so each chunk's patch-matrix gradient fits the
  * texture size and the workspace budget; each chunk's col2im pass renders the whole image,
- * adding the chunks before it (at most two images alive at once). Returns the image and the
- * largest patch-gradient texture it used, in bytes.
+ * adding the chunks before it (at most two images alive at once). A depthwise one needs no
+ * workspace (one direct pass). Returns the image and the largest patch-gradient texture it
+ * used, in bytes.
  */
 export function runIm2colConvTranspose(backend: MathBackendWebGL, dy: TensorInfo,
                                        filter: TensorInfo, g: ConvGeometry):
@@ -311,6 +315,11 @@ export function runIm2colConvTranspose(backend: MathBackendWebGL, dy: TensorInfo
     // Nothing to add: an empty image, or no output position reads it (all sums are 0).
     return {out: backend.makeTensorInfo(g.inShape, 'float32', new Float32Array(size)),
             workspaceBytes: 0};
+  }
+  if (g.groups > 1 && g.groups === g.inChannels) {
+    const out = backend.runWebGLProgram(new DepthwiseTransposePackedProgram(g), [dy, filter],
+                                        'float32');
+    return {out, workspaceBytes: 0};
   }
   const chunks = planOutputChunks(g, maxPatchTexels());
   const keepPacked = true;

@@ -14,22 +14,18 @@ import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import type {ConvGeometry} from '../../geometry';
 import {PICK_VALUE_GLSL} from './glsl_util';
 
-export class Col2imPackedProgram implements GPGPUProgram {
-  variableNames = ['patches'];
-  packedInputs = true;
-  packedOutput = true;
-  outputShape: number[];
-  userCode: string;
-  customUniforms = [{name: 'chunk', type: 'ivec4' as const}];
-
-  constructor(g: ConvGeometry, addPrevious: boolean) {
-    const channelsLast = g.dataFormat === 'channelsLast';
-    this.outputShape = g.inShape;
-    if (addPrevious) this.variableNames.push('previous');
-    const pairedChannels = channelsLast && g.inChannels % 2 === 0;
-    // Sums over the taps that read (row, col): `T` the type summed, `read` the entry of
-    // chunk row i, column j, patch column k (kh * kw + kw) * inC + channel.
-    const gather = (name: string, type: string, read: string) => `
+/**
+ * GLSL of `type name(int b, int row, int col, int channel)`: the sum, over the taps (kh, kw)
+ * whose window at some output position (outRow, outCol) reads image value (b, row, col,
+ * channel), of `read`, an expression of those and of i = b * outHeight + outRow - chunk.x,
+ * j = outCol - chunk.y, k = (kh * filterWidth + kw) * inChannels + channel. With `chunked`,
+ * only output positions inside the uniform `chunk` count.
+ */
+export function col2imGather(g: ConvGeometry, name: string, type: 'float' | 'vec2',
+                             read: string, chunked: boolean): string {
+  const [rowFirst, rowCount, colFirst, colCount] =
+      chunked ? ['chunk.x', 'chunk.z', 'chunk.y', 'chunk.w'] : ['0', '', '0', ''];
+  return `
       ${type} ${name}(int b, int row, int col, int channel) {
         ${type} sum = ${type}(0.);
         for (int kh = 0; kh < ${g.filterHeight}; kh++) {
@@ -37,18 +33,18 @@ export class Col2imPackedProgram implements GPGPUProgram {
           int top = row + ${g.padInfo.top} - kh * ${g.dilationHeight};
           if (top < 0) break;
           int outRow = top / ${g.strideHeight};
-          int i = b * ${g.outHeight} + outRow - chunk.x;
-          if (outRow * ${g.strideHeight} != top || outRow >= ${g.outHeight} || i < 0 ||
-              i >= chunk.z) {
+          int i = b * ${g.outHeight} + outRow - ${rowFirst};
+          if (outRow * ${g.strideHeight} != top || outRow >= ${g.outHeight}${
+              chunked ? ` || i < 0 || i >= ${rowCount}` : ''}) {
             continue;
           }
           for (int kw = 0; kw < ${g.filterWidth}; kw++) {
             int left = col + ${g.padInfo.left} - kw * ${g.dilationWidth};
             if (left < 0) break;
             int outCol = left / ${g.strideWidth};
-            int j = outCol - chunk.y;
-            if (outCol * ${g.strideWidth} != left || outCol >= ${g.outWidth} || j < 0 ||
-                j >= chunk.w) {
+            int j = outCol - ${colFirst};
+            if (outCol * ${g.strideWidth} != left || outCol >= ${g.outWidth}${
+                chunked ? ` || j < 0 || j >= ${colCount}` : ''}) {
               continue;
             }
             int k = (kh * ${g.filterWidth} + kw) * ${g.inChannels} + channel;
@@ -57,18 +53,19 @@ export class Col2imPackedProgram implements GPGPUProgram {
         }
         return sum;
       }`;
-    const scalar = gather('gather', 'float', 'pickValue(getPatches(i, j, k), j, k)');
-    const paired = pairedChannels ? `
-      vec2 channelPair(int i, int j, int k) {
-        vec4 t = getPatches(i, j, k);
-        return (j & 1) == 0 ? t.xy : t.zw;
-      }
-      ${gather('gatherPair', 'vec2', 'channelPair(i, j, k)')}` : '';
-    let sums: string;
-    if (channelsLast) {
-      const [b, row, col, ch] = ['o.x', 'o.y', 'o.z', 'o.w'];
-      const second = `${col} + 1 < ${g.inWidth}`;
-      sums = pairedChannels ? `
+}
+
+/**
+ * GLSL that sets `vec4 result` to the image texel at output coordinates `o` from
+ * `float gather(b, row, col, channel)`, or with `pairs` (channels last) from
+ * `vec2 gatherPair(b, row, col, channel)` (channels channel, channel + 1). Values outside the
+ * image are 0.
+ */
+export function imageTexel(g: ConvGeometry, pairs: boolean): string {
+  if (g.dataFormat === 'channelsLast') {
+    const [b, row, col, ch] = ['o.x', 'o.y', 'o.z', 'o.w'];
+    const second = `${col} + 1 < ${g.inWidth}`;
+    return pairs ? `
         vec4 result = vec4(gatherPair(${b}, ${row}, ${col}, ${ch}), 0., 0.);
         if (${second}) result.zw = gatherPair(${b}, ${row}, ${col} + 1, ${ch});` : `
         bool lastChannel = ${ch} + 1 >= ${g.inChannels};
@@ -78,9 +75,9 @@ export class Col2imPackedProgram implements GPGPUProgram {
           result.z = gather(${b}, ${row}, ${col} + 1, ${ch});
           if (!lastChannel) result.w = gather(${b}, ${row}, ${col} + 1, ${ch} + 1);
         }`;
-    } else {
-      const [b, ch, row, col] = ['o.x', 'o.y', 'o.z', 'o.w'];
-      sums = `
+  }
+  const [b, ch, row, col] = ['o.x', 'o.y', 'o.z', 'o.w'];
+  return `
         bool nextRow = ${row} + 1 < ${g.inHeight};
         bool nextCol = ${col} + 1 < ${g.inWidth};
         vec4 result = vec4(gather(${b}, ${row}, ${col}, ${ch}), 0., 0., 0.);
@@ -89,15 +86,34 @@ export class Col2imPackedProgram implements GPGPUProgram {
           result.z = gather(${b}, ${row} + 1, ${col}, ${ch});
           if (nextCol) result.w = gather(${b}, ${row} + 1, ${col} + 1, ${ch});
         }`;
-    }
+}
+
+export class Col2imPackedProgram implements GPGPUProgram {
+  variableNames = ['patches'];
+  packedInputs = true;
+  packedOutput = true;
+  outputShape: number[];
+  userCode: string;
+  customUniforms = [{name: 'chunk', type: 'ivec4' as const}];
+
+  constructor(g: ConvGeometry, addPrevious: boolean) {
+    this.outputShape = g.inShape;
+    if (addPrevious) this.variableNames.push('previous');
+    const pairs = g.dataFormat === 'channelsLast' && g.inChannels % 2 === 0;
+    const paired = pairs ? `
+      vec2 channelPair(int i, int j, int k) {
+        vec4 t = getPatches(i, j, k);
+        return (j & 1) == 0 ? t.xy : t.zw;
+      }
+      ${col2imGather(g, 'gatherPair', 'vec2', 'channelPair(i, j, k)', true)}` : '';
     this.userCode = `
       ${PICK_VALUE_GLSL}
-      ${scalar}
+      ${col2imGather(g, 'gather', 'float', 'pickValue(getPatches(i, j, k), j, k)', true)}
       ${paired}
 
       void main() {
         ivec4 o = getOutputCoords();
-        ${sums}
+        ${imageTexel(g, pairs)}
         ${addPrevious ? 'result += getPreviousAtOutCoords();' : ''}
         setOutput(result);
       }

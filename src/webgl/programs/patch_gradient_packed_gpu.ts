@@ -17,8 +17,9 @@
  * With even channel counts per group (inputs and outputs), a texel's two columns are
  * channels c, c + 1 of one tap and group, and a step over output channels o, o + 1 reads one
  * dy texel (two positions x o, o + 1) and one filter texel (cl, cl + 1 x o, o + 1), as a
- * GEMM does. Otherwise (depthwise, odd groups) each column sums its own group, the channel
- * pairs at the group's ends masked.
+ * GEMM does. Otherwise (odd groups; depthwise ones take DepthwiseTransposePackedProgram
+ * instead, though this program computes them too) each column sums its own group, the
+ * channel pairs at the group's ends masked.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import {ConvGeometry, patchLength} from '../../geometry';
