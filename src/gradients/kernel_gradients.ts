@@ -105,7 +105,7 @@ function volumeRows(dy: Tensor, dataFormat: Im2colConv3DAttrs['dataFormat']): Te
 }
 
 /** dW = vol2col(x)ᵀ · dY, the 3D filter gradient. */
-function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[],
+export function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[],
                               settings: Im2colConv3DAttrs): Tensor {
   const [filterDepth, filterHeight, filterWidth] = filterShape;
   const vol2colAttrs: Vol2colAttrs = {...settings,

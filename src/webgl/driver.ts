@@ -3,6 +3,7 @@
  * the epilogue, col2im) on tfjs's packed textures, through MathBackendWebGL.runWebGLProgram.
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import {Conv2D, FusedConv2D} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {valueCount} from '../geometry';
 import {runIm2col, runIm2colConv, webglUnsupported} from './conv_im2col';
@@ -12,6 +13,7 @@ import {Col2imProgram} from './programs/col2im_gpu';
 export const webglDriver: BackendDriver<MathBackendWebGL> = {
   backendName: 'webgl',
   switchedByDefault: true,
+  switchedKernels: [Conv2D, FusedConv2D],
   unsupported: webglUnsupported,
   conv(backend, x, filter, g, outShape, epilogue) {
     if (g.groups !== 1) {
