@@ -3,10 +3,10 @@
  * backends' own convolution family (Conv2D, FusedConv2D, the depthwise, transposed and 3D
  * kernels; so tf.conv2d, tf.conv1d, tf.fused.*, tf.depthwiseConv2d, tf.separableConv2d,
  * tf.conv2dTranspose, tf.conv3d, tf.layers and loaded models use them), and im2col
- * gradients in for the registered gradients of Conv2D, DepthwiseConv2dNative and Conv3D and
- * tf.fused.conv2d's custom one (so dilated layers train).
+ * gradients in for the registered gradients of Conv2D and Conv3D and tf.fused.conv2d's custom
+ * one (so dilated conv layers train).
  */
-import {Conv2D, Conv3D, DepthwiseConv2dNative, engine, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, reshape, Tensor, Tensor4D, Tensor5D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
+import {Conv2D, Conv3D, engine, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, Tensor, Tensor4D, Tensor5D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
 import {FAMILY_KERNELS} from './engine/driver';
 import {Conv2dSettings, Conv3dSettings, describe} from './geometry';
 import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backprop';
@@ -57,29 +57,6 @@ function conv2dGradConfig(original: GradConfig | undefined): GradConfig {
   };
 }
 
-/** DepthwiseConv2dNative's gradient under the switch: the grouped im2col one (dilations too). */
-function depthwiseGradConfig(original: GradConfig | undefined): GradConfig {
-  return {
-    kernelName: DepthwiseConv2dNative,
-    inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved as Tensor4D[];
-      const [filterHeight, filterWidth, inChannels, multiplier] = filter.shape;
-      const grouped: [number, number, number, number] =
-          [filterHeight, filterWidth, 1, inChannels * multiplier];
-      const settings = {...attrs, dataFormat: attrs.dataFormat ?? 'NHWC'} as unknown as
-          Conv2dSettings;
-      if (original != null && (!im2colGradientsAvailable() ||
-                               !tfjsGeometryIsTrue(x.shape, grouped, settings))) {
-        return original.gradFunc(dy, saved, attrs);
-      }
-      const grads = conv2dBackprop(dy as Tensor4D, x,
-                                   reshape(filter, grouped) as Tensor4D, settings);
-      return {x: grads.dx, filter: () => reshape(grads.dFilter(), filter.shape)};
-    }
-  };
-}
-
 /** Conv3D's gradient under the switch: the transposed 3D im2col kernel and vol2col's GEMM. */
 function conv3dGradConfig(original: GradConfig | undefined): GradConfig {
   return {
@@ -108,8 +85,9 @@ function conv3dGradConfig(original: GradConfig | undefined): GradConfig {
 
 function swapGradients(): () => void {
   const swaps: Array<[string, (original: GradConfig | undefined) => GradConfig]> = [
-    [Conv2D, conv2dGradConfig], [DepthwiseConv2dNative, depthwiseGradConfig],
-    [Conv3D, conv3dGradConfig]
+    // DepthwiseConv2dNative keeps tfjs's gradient, which runs the BackpropInput stand-in:
+    // tfjs-core's own suite requires its refusal of dilations (the package's op has them).
+    [Conv2D, conv2dGradConfig], [Conv3D, conv3dGradConfig]
   ];
   const originals = swaps.map(([name, make]) => {
     const original = getGradient(name);
@@ -188,7 +166,7 @@ export function useIm2col(options: UseIm2colOptions = {}): () => void {
       if (original != null) state.replaced.set(`${name}/${config.kernelName}`, original);
     }
     swapKernels(standIns);
-    switched.add(name);
+    switched.set(name, standIns.map(c => c.kernelName));
   }
   if (toSwitch.length > 0 && state.restoreGradients == null) {
     state.restoreGradients = swapGradients();

@@ -7,6 +7,7 @@
 import type {Bodies, BodyName} from './index';
 import {ownReferenceRuns, ParityResult} from './parity';
 import type {GradCheck} from './gradients';
+import type {FamilyResult} from './family';
 import type {Target} from './targets';
 
 type ArgOf<N extends BodyName> = Parameters<Bodies[N]> extends [unknown, unknown, infer A] ? A :
@@ -330,6 +331,72 @@ export function sharedSuites(target: Target, runner: Runner): void {
 
     it('reference: a zero-expanded filter is tf.conv2d with dilation where tfjs has it', async () => {
       expectChecks([await call('expandedFilterReference')], tol().forward / 10);
+    }, timeout);
+  });
+
+  describe('the convolution family', () => {
+    const family = target.family;
+    const seeds: Record<string, number> = {grouped: 11, depthwise: 22, fusedDepthwise: 33,
+                                           transpose: 44, conv3d: 55};
+    for (const op of family.ops) {
+      it(`${op}: agrees with tfjs's ops on ${family.parity} random cases`, async () => {
+        const results: FamilyResult[] = [];
+        for (let from = 0; from < family.parity; from += runner.parityBatch) {
+          const to = Math.min(family.parity, from + runner.parityBatch);
+          results.push(...await call('familyParity', {op, seed: seeds[op], from, to,
+                                                      referenceBackend: target.referenceBackend}));
+        }
+        expect(results.length).toBe(family.parity);
+        let worst = 0;
+        for (const r of results) {
+          expect({case: r.label, shape: r.shape}).toEqual({case: r.label, shape: r.expectedShape});
+          expect({case: r.label, leakedTensors: r.leakedTensors, leakedBytes: r.leakedBytes})
+              .toEqual({case: r.label, leakedTensors: 0, leakedBytes: 0});
+          if (!(r.error <= tol().forward)) {
+            throw new Error(`case ${r.index}: relative error ${r.error} for ${r.label}`);
+          }
+          worst = Math.max(worst, r.error);
+        }
+        const cases = results.map(r => JSON.parse(r.label));
+        const count = (f: (c: any) => boolean) => cases.filter(f).length; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const coverage = {
+          channelsFirst: count(c => c.dataFormat.startsWith('NC')),
+          strideAndDilation: count(c => Math.max(...c.strides) > 1 && Math.max(...c.dilations) > 1),
+          batchOver1: count(c => c.xShape[0] > 1),
+          multiplierOrGroupsOver1: count(c => c.op === 'conv3d' || c.groups > 1 ||
+                                                c.filterShape[3] > 1),
+        };
+        console.log(`${target.name}, ${op}: ${family.parity} cases, worst relative error ` +
+                    `${worst.toExponential(2)}, coverage ${JSON.stringify(coverage)}`);
+        for (const value of Object.values(coverage)) expect(value).toBeGreaterThan(family.parity / 40);
+      }, timeout);
+
+      it(`${op}: gradients match tfjs's gradients of tfjs's ops (${family.gradients} cases)`, async () => {
+        const results = await call('familyGradients', {op, seed: seeds[op] + 1, from: 0,
+                                                       to: family.gradients,
+                                                       referenceBackend: target.referenceBackend});
+        expect(results.length).toBe(family.gradients);
+        for (const r of results) {
+          expect({case: r.label, leakedTensors: r.leakedTensors})
+              .toEqual({case: r.label, leakedTensors: 0});
+          if (!(r.dxError <= tol().gradient && r.dFilterError <= tol().gradient)) {
+            throw new Error(`case ${r.index}: relative errors dx ${r.dxError}, dFilter ` +
+                            `${r.dFilterError} for ${r.label}`);
+          }
+        }
+      }, timeout);
+    }
+
+    it(`useIm2col's stand-ins (${family.standIns.join(', ')}) give tfjs's own results`, async () => {
+      const results = await call('familyStandIns', {kernels: family.standIns});
+      expect(results.length).toBe(7);
+      for (const r of results) {
+        if (!(r.error <= tol().forward)) throw new Error(`${r.op}: relative error ${r.error}`);
+      }
+      const ran = new Set(results.flatMap(r => r.ranOn));
+      const expected = family.standIns.filter(k => k !== 'Conv2D' && k !== 'FusedConv2D')
+          .map(k => `${k}/${target.backend}`);
+      expect([...ran].filter(k => expected.includes(k)).sort()).toEqual(expected.sort());
     }, timeout);
   });
 }
