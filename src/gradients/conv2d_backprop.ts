@@ -104,6 +104,10 @@ function wholeGradients(dyRows: Tensor, x: Tensor4D, filter: Tensor4D,
 export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
                                settings: Conv2dSettings): Conv2dGradients {
   const g = conv2dGeometry(x.shape, filter.shape, settings);
+  if (dy.size === 0 || x.size === 0 || filter.size === 0) {
+    // No output or nothing to read: every gradient is zero (and reshapes cannot infer sizes).
+    return {dx: () => zeros(x.shape), dFilter: () => zeros(filter.shape)};
+  }
   const tiles = outputTiles(g, workspaceBytes());
   const dyRows = outputRows(dy, settings.dataFormat);
   if (tiles.length <= 1) return wholeGradients(dyRows, x, filter, settings, g.groups);
