@@ -102,6 +102,23 @@ const ERRORS: Record<string, RegExp> = {
   'fused non-number leakyreluAlpha': argError('fusedIm2colConv2d', 'leakyreluAlpha', '"0.1"'),
   'fused int32 bias': argError('fusedIm2colConv2d', 'bias', 'int32'),
   'fused filter channels mismatch': argError('fusedIm2colConv2d', 'filter', '[2,2,2,4]'),
+  'groups not dividing outChannels': argError('im2colConv2d', 'filter', '[2,2,2,3]', 'groups'),
+  'conv1d groups not dividing inChannels': argError('im2colConv1d', 'filter', '[3,3,4]'),
+  'depthwise channel mismatch': argError('im2colDepthwiseConv2d', 'filter', '[2,2,4,1]'),
+  'depthwise filter of rank 3': argError('im2colDepthwiseConv2d', 'filter', 'rank 3'),
+  'depthwise stride 0': argError('im2colDepthwiseConv2d', 'strides', '0'),
+  'depthwise data format': argError('im2colDepthwiseConv2d', 'dataFormat', '"HWC"'),
+  'fused depthwise bias of the wrong length': argError('fusedIm2colDepthwiseConv2d', 'bias', '[5]'),
+  'transpose outputShape that does not convolve to x': argError('im2colConv2dTranspose', 'outputShape', '[1,6,6,3]', '[1,4,4,4]'),
+  'transpose outputShape of another rank': argError('im2colConv2dTranspose', 'outputShape', '[5,5,3]'),
+  'transpose filter channels mismatch': argError('im2colConv2dTranspose', 'filter', '[2,2,3,5]'),
+  'transpose groups not dividing': argError('im2colConv2dTranspose', 'filter', '[2,2,2,4]'),
+  'conv3d x of rank 3': argError('im2colConv3d', 'x', 'rank 3'),
+  'conv3d numeric pad': argError('im2colConv3d', 'pad', '1'),
+  'conv3d stride pair': argError('im2colConv3d', 'strides', '[1,1]'),
+  'conv3d data format': argError('im2colConv3d', 'dataFormat', '"NHWC"'),
+  'conv3d channel mismatch': argError('im2colConv3d', 'filter', '[2,2,2,4,4]'),
+  'conv3d dilation 0': argError('im2colConv3d', 'dilations', '[1,0,1]'),
 };
 
 /** Throws on the first check over `tolerance` (its message names the case); returns the worst. */
