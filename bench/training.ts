@@ -1,6 +1,8 @@
 /**
- * `node scripts/run-ts.js bench/models.ts`: model-level figures on tfjs's cpu backend,
- * each pair measured round-robin in this one process after warm-up (medians, ms):
+ * `node scripts/run-ts.js bench/training.ts`: a fused conv layer, conv gradients and a
+ * small CNN's predict and training step on tfjs's cpu backend (the whole-model benchmark is
+ * bench/models.ts), each pair measured round-robin in this one process after warm-up
+ * (medians, ms):
  *  - a fused conv layer (3x3x64x64 on 56x56, bias + relu): tf.fused.conv2d vs
  *    fusedIm2colConv2d;
  *  - input + filter gradients of a 3x3x32x32 conv on 28x28: tf.grads of tf.conv2d vs of
