@@ -8,7 +8,10 @@
  * speedup (stock / useIm2col), the largest output difference, the kernels that ran on im2col
  * (kernelStats) and, from tf.profile of one predict under useIm2col, how the kernel time
  * splits between conv kernels on im2col, conv kernels still tfjs's and the other kernels.
- * Writes bench/results/models.json (after each model, so a long run keeps what it has).
+ * Writes bench/results/models.json after each model, so a long run keeps what it has. Each
+ * result carries its run (date, load average, settings); results of models and backends not
+ * run this time are kept from the file's earlier runs, so a slow model can be measured on its
+ * own (every speedup still comes from one process).
  *
  * Stock tfjs on the cpu is slow on the large models (ResNet-50 and C3D steps take seconds to
  * minutes), hence few rounds by default. Env:
@@ -24,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {mkdirSync, writeFileSync} from 'fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import '../test/helpers/tfjs_gradients';
@@ -127,8 +130,10 @@ async function main(): Promise<void> {
 
   const started = new Date();
   const results: ModelBenchResult[] = [];
+  const saved: (ModelBenchResult & {run: Record<string, unknown>})[] = [];
   const meta: Record<string, unknown> = {
-    date: started.toISOString(), node: process.version, tfjs: tf.version_core, tfjsLayers: tfl.version_layers,
+    date: started.toISOString(), node: process.version, tfjs: tf.version_core,
+    tfjsLayers: tfl.version_layers,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores)`,
     loadAverageAtStart: os.loadavg().map(l => Number(l.toFixed(2))),
     settings: {models, backends, phases, scale, runs, warmups, profile},
@@ -137,10 +142,25 @@ async function main(): Promise<void> {
         'predict = model.predict(batch 1) + readback; train = model.trainOnBatch(batch 1, ' +
         'meanSquaredError, sgd 1e-4) + loss readback',
   };
-  const save = () => {
+  const key = (r: ModelBenchResult) => `${r.model}/${r.backend}/${r.scale}`;
+  let earlier: {results?: (ModelBenchResult & {run: unknown})[]} = {};
+  try {
+    if (existsSync(out)) earlier = JSON.parse(readFileSync(out, 'utf8'));
+  } catch {
+    console.log(`${out} is not JSON: starting it again`);
+  }
+  /** Adds a result with its run's description, then writes this run's and earlier results. */
+  const save = (r: ModelBenchResult) => {
+    results.push(r);
+    saved.push({...r, run: {...meta, loadAverageAfter: os.loadavg().map(l => Number(l.toFixed(2)))}});
+    const now = new Set(saved.map(key));
+    const kept = (earlier.results ?? []).filter(e => e.run != null && !now.has(key(e)));
     mkdirSync(path.dirname(out), {recursive: true});
-    const loadAverageAtEnd = os.loadavg().map(l => Number(l.toFixed(2)));
-    writeFileSync(out, JSON.stringify({...meta, loadAverageAtEnd, results}, null, 2) + '\n');
+    writeFileSync(out, JSON.stringify({
+      updated: new Date().toISOString(),
+      note: 'each result was measured in one process (its run); speedup = stock ms / useIm2col ms',
+      results: [...kept, ...saved],
+    }, null, 2) + '\n');
   };
   console.log(`models ${models.join(', ')} (${scale}); backends ${backends.join(', ')}; phases ` +
               `${phases.join(', ')}; ${warmups} warm-up + ${runs} timed rounds; load average ` +
@@ -152,8 +172,7 @@ async function main(): Promise<void> {
     await tf.setBackend('cpu');
     for (const model of models) {
       const r = await benchModel(options(model));
-      results.push(r);
-      save();
+      save(r);
       printHeader();
       printRows(r);
     }
@@ -175,8 +194,7 @@ async function main(): Promise<void> {
                   `float32 render ${info.renderFloat32}, renderer ${info.renderer}`);
       for (const model of models) {
         const r = await page.run(benchInPage, options(model));
-        results.push(r);
-        save();
+        save(r);
         printHeader();
         printRows(r);
       }
@@ -190,7 +208,6 @@ async function main(): Promise<void> {
   printHeader();
   for (const r of results) printRows(r);
   printProfiles(results);
-  save();
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }
 
