@@ -109,7 +109,9 @@ function swapGradients(): () => void {
 
 function swapKernels(kernels: KernelConfig[]): void {
   for (const config of kernels) {
-    unregisterKernel(config.kernelName, config.backendName);
+    if (getKernel(config.kernelName, config.backendName) != null) {
+      unregisterKernel(config.kernelName, config.backendName);
+    }
     registerKernel(config);
   }
 }

@@ -137,7 +137,8 @@ export interface StandInResult {
  * tf.conv3d, tf.conv3dTranspose, and tf.depthwiseConv2d's input gradient; and which
  * stand-ins ran.
  */
-export function familyStandIns(tf: Tf, lib: Lib, arg: {kernels?: string[]}): StandInResult[] {
+export function familyStandIns(tf: Tf, lib: Lib, arg: {kernels?: string[], referenceBackend?: string}):
+    StandInResult[] {
   const r = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
   const x = r([2, 9, 8, 6], 1), dw = r([3, 3, 6, 2], 2), pw = r([1, 1, 12, 5], 3);
   const dy = r([2, 5, 4, 7], 4), wt = r([3, 3, 6, 7], 5), bias = r([12], 6);
@@ -155,7 +156,8 @@ export function familyStandIns(tf: Tf, lib: Lib, arg: {kernels?: string[]}): Sta
   };
   const results: StandInResult[] = [];
   for (const [op, run] of Object.entries(ops)) {
-    const stock = run();
+    // Stock tfjs where it has every kernel (the wasm backend has no depthwise input gradient).
+    const stock = onBackend(tf, arg.referenceBackend ?? tf.getBackend(), run);
     lib.resetKernelStats();
     const restore = lib.useIm2col({backends: [tf.getBackend()], kernels: arg.kernels});
     let switched: Tensor;

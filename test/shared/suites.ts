@@ -405,7 +405,8 @@ export function sharedSuites(target: Target, runner: Runner): void {
     }
 
     it(`useIm2col's stand-ins (${family.standIns.join(', ')}) give tfjs's own results`, async () => {
-      const results = await call('familyStandIns', {kernels: family.standIns});
+      const results = await call('familyStandIns', {kernels: family.standIns,
+                                                    referenceBackend: target.referenceBackend});
       expect(results.length).toBe(7);
       for (const r of results) {
         if (!(r.error <= tol().forward)) throw new Error(`${r.op}: relative error ${r.error}`);
