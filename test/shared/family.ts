@@ -16,6 +16,8 @@ export interface FamilyArg {
   to: number;
   /** Where the references run (default cpu). */
   referenceBackend?: string;
+  /** IM2COL_WORKSPACE_BYTES while the op runs (the default budget where absent). */
+  workspaceBytes?: number;
 }
 
 export interface FamilyResult {
@@ -26,6 +28,8 @@ export interface FamilyResult {
   error: number;
   leakedTensors: number;
   leakedBytes: number;
+  /** The largest patch workspace the op's kernels used, in bytes. */
+  peakWorkspaceBytes: number;
 }
 
 /** The op of a case on this package's API. */
@@ -62,20 +66,30 @@ export function familyParity(tf: Tf, lib: Lib, arg: FamilyArg): FamilyResult[] {
     const expected = onBackend(tf, arg.referenceBackend ?? 'cpu', () => referenceFamily(tf, c));
     const x = tf.tensor(c.x, c.xShape);
     const filter = tf.tensor(c.filter, c.filterShape);
-    const run = () => tf.tidy(() => runFamilyOp(lib, tf, c, x, filter));
-    // The first run uploads; the second must leave memory as it found it.
-    run().dispose();
-    const start = memory(tf);
-    const out = run();
-    const values = out.dataSync();
-    const shape = out.shape;
-    out.dispose();
-    const end = memory(tf);
-    tf.dispose([x, filter]);
+    const budget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
+    if (arg.workspaceBytes != null) tf.env().set(lib.WORKSPACE_BYTES_FLAG, arg.workspaceBytes);
+    let values: ArrayLike<number>, shape: number[], start, end, peakWorkspaceBytes: number;
+    try {
+      const run = () => tf.tidy(() => runFamilyOp(lib, tf, c, x, filter));
+      // The first run uploads; the second must leave memory as it found it.
+      run().dispose();
+      lib.resetKernelStats();
+      start = memory(tf);
+      const out = run();
+      values = out.dataSync();
+      shape = out.shape;
+      out.dispose();
+      end = memory(tf);
+      peakWorkspaceBytes = lib.kernelStats().peakWorkspaceBytes;
+    } finally {
+      tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
+      tf.dispose([x, filter]);
+    }
     results.push({
       index, label: label(c), shape, expectedShape: expected.shape,
       error: relativeError(values, expected.values),
-      leakedTensors: end.numTensors - start.numTensors, leakedBytes: end.gpuBytes - start.gpuBytes
+      leakedTensors: end.numTensors - start.numTensors, leakedBytes: end.gpuBytes - start.gpuBytes,
+      peakWorkspaceBytes
     });
   }
   return results;

@@ -388,6 +388,25 @@ export function sharedSuites(target: Target, runner: Runner): void {
         for (const value of Object.values(coverage)) expect(value).toBeGreaterThan(family.parity / 40);
       }, timeout);
 
+      it(`${op}: agrees in tiles under a small IM2COL_WORKSPACE_BYTES (${family.tiled} cases)`, async () => {
+        // A budget of a few patch rows: every case runs in many tiles (a single row may
+        // exceed it: one output position is the smallest tile).
+        const workspaceBytes = 512;
+        const results = await call('familyParity', {op, seed: seeds[op] + 2, from: 0,
+                                                    to: family.tiled, workspaceBytes,
+                                                    referenceBackend: target.referenceBackend});
+        expect(results.length).toBe(family.tiled);
+        for (const r of results) {
+          expect({case: r.label, shape: r.shape}).toEqual({case: r.label, shape: r.expectedShape});
+          if (!(r.error <= tol().forward)) {
+            throw new Error(`case ${r.index}: relative error ${r.error} for ${r.label}`);
+          }
+        }
+        // Most cases' patch rows fit the budget a few at a time: their tiles stay within it.
+        const within = results.filter(r => r.peakWorkspaceBytes <= workspaceBytes).length;
+        expect(within).toBeGreaterThan(family.tiled / 2);
+      }, timeout);
+
       it(`${op}: gradients match tfjs's gradients of tfjs's ops (${family.gradients} cases)`, async () => {
         const results = await call('familyGradients', {op, seed: seeds[op] + 1, from: 0,
                                                        to: family.gradients,
