@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: the layer suite on tfjs's cpu backend. For each layer, im2colConv2d /
- * im2colConv1d (cpu) against tf.conv2d / tf.conv1d on the cpu backend and on
+ * `npm run bench`: the layer suite on tfjs's cpu backend. For each layer, this package's op
+ * (cpu) against tfjs's (bench/layers.ts layerOps) on the cpu backend and on
  * @tensorflow/tfjs-backend-wasm (XNNPACK, one thread), measured round-robin in this one
- * process after warm-up (medians). Prints a table and writes bench/results/cpu.json.
+ * process after warm-up (medians). Prints a table with per-family geomeans and writes
+ * bench/results/cpu.json.
  * Peak memory of large-image is measured in fresh child processes, one per side.
  *
  * Options: --layers=a,b (a subset), --gemm=wasm|typescript (IM2COL_CPU_GEMM).
@@ -14,9 +15,10 @@ import {spawnSync} from 'child_process';
 import {mkdirSync, writeFileSync} from 'fs';
 import {cpus} from 'os';
 import * as path from 'path';
-import {CPU_GEMM_FLAG, im2colConv1d, im2colConv2d, kernelStats, resetKernelStats} from '../src';
+import * as lib from '../src';
+import {CPU_GEMM_FLAG, im2colConv2d, kernelStats, resetKernelStats} from '../src';
 import {cpuGemm} from '../src/cpu/gemm';
-import {BENCH_LAYERS, BenchLayer, layerFlops} from './layers';
+import {BENCH_LAYERS, BenchLayer, layerFamily, layerFlops, layerOps} from './layers';
 
 type Side = 'im2col' | 'tfCpu' | 'tfWasm';
 const SIDES: Side[] = ['im2col', 'tfCpu', 'tfWasm'];
@@ -40,18 +42,8 @@ function layerRun(layer: BenchLayer, side: Side): {run: () => void, dispose: () 
   const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(values(size(layer.input)), layer.input);
   const filter = tf.tensor(values(size(layer.filter)), layer.filter);
-  const conv = (): tf.Tensor => {
-    if (layer.kind === 'conv2d') {
-      const x4 = x as tf.Tensor4D, f4 = filter as tf.Tensor4D;
-      return side === 'im2col' ?
-          im2colConv2d(x4, f4, layer.stride, layer.pad, 'NHWC', layer.dilation) :
-          tf.conv2d(x4, f4, layer.stride, layer.pad, 'NHWC', layer.dilation);
-    }
-    const x3 = x as tf.Tensor3D, f3 = filter as tf.Tensor3D;
-    return side === 'im2col' ?
-        im2colConv1d(x3, f3, layer.stride, layer.pad, 'NWC', layer.dilation) :
-        tf.conv1d(x3, f3, layer.stride, layer.pad, 'NWC', layer.dilation);
-  };
+  const ops = layerOps(tf, lib, layer, x, filter);
+  const conv = side === 'im2col' ? ops.ours : ops.reference;
   return {
     run: () => {
       const y = conv();
@@ -70,6 +62,7 @@ function median(times: number[]): number {
 
 interface LayerResult {
   name: string;
+  family: string;
   flops: number;
   ms: Record<Side, number>;
   samples: Record<Side, number>;
@@ -124,6 +117,7 @@ function benchLayer(layer: BenchLayer): LayerResult {
       Record<Side, number>;
   return {
     name: layer.name,
+    family: layerFamily(layer),
     flops,
     ms,
     samples: Object.fromEntries(SIDES.map(side => [side, times[side].length])) as
@@ -217,10 +211,17 @@ async function main() {
     rows.push(row);
     console.log(row.join('  '));
   }
+  const families = [...new Set(results.map(r => r.family))];
+  const byFamily = Object.fromEntries(families.map(family => {
+    const members = results.filter(r => r.family === family);
+    return [family, {speedupVsCpu: geomean(members.map(r => r.speedupVsCpu)),
+                     ratioVsWasm: geomean(members.map(r => r.ratioVsWasm))}];
+  }));
   const summary = {
     speedupVsCpu: geomean(results.map(r => r.speedupVsCpu)),
     ratioVsWasm: geomean(results.map(r => r.ratioVsWasm)),
     slowestVsCpu: Math.min(...results.map(r => r.speedupVsCpu)),
+    byFamily,
   };
   rows.push(['geomean', '', '', '', '', '', '', fmtX(summary.speedupVsCpu),
              fmtX(summary.ratioVsWasm), '']);
@@ -231,6 +232,11 @@ async function main() {
   console.log(widths.map(w => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
   console.log(`slowest layer vs tf cpu: ${fmtX(summary.slowestVsCpu)}`);
+  for (const [family, f] of Object.entries(byFamily)) {
+    console.log(`  ${family.padEnd(10)} geomean vs tf cpu ${fmtX(f.speedupVsCpu)} (>= 10x ` +
+        `${f.speedupVsCpu >= 10 ? 'met' : 'NOT met'}), vs tf wasm ${fmtX(f.ratioVsWasm)} ` +
+        `(>= 0.75x ${f.ratioVsWasm >= 0.75 ? 'met' : 'NOT met'})`);
+  }
   const article = results.find(r => r.name === 'article-2');
   const check = (ok: boolean) => ok ? 'met' : 'NOT met';
   const subset = layers.length < BENCH_LAYERS.length ?

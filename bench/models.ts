@@ -1,121 +1,214 @@
 /**
- * `node scripts/run-ts.js bench/models.ts`: model-level figures on tfjs's cpu backend,
- * each pair measured round-robin in this one process after warm-up (medians, ms):
- *  - a fused conv layer (3x3x64x64 on 56x56, bias + relu): tf.fused.conv2d vs
- *    fusedIm2colConv2d;
- *  - input + filter gradients of a 3x3x32x32 conv on 28x28: tf.grads of tf.conv2d vs of
- *    im2colConv2d (tfjs's cpu backprop kernels are slow: the smaller layer keeps this short);
- *  - a small tf.layers CNN (two 3x3 conv2d + relu, pooling, dense): predict and one training step, without and with useIm2col;
- *  - a training step of the same CNN with dilated conv layers under useIm2col (tfjs alone
- *    cannot train it).
+ * `npm run bench:models`: whole tf.layers models (bench/model_zoo.ts: MobileNetV2,
+ * ResNet-50, U-Net, C3D, TCN; seeded weights, nothing downloaded), stock tfjs against
+ * useIm2col, predict at batch 1 and one training step, on tfjs's cpu backend in this Node
+ * process and on tfjs's webgl backend in headless Chromium (test/browser/tfjs_page.ts,
+ * SwiftShader where there is no GPU). Each model, backend and phase is measured in one
+ * process, round-robin after warm-up (bench/model_runner.ts); the table gives medians, the
+ * speedup (stock / useIm2col), the largest output difference, the kernels that ran on im2col
+ * (kernelStats) and, from tf.profile of one predict under useIm2col, how the kernel time
+ * splits between conv kernels on im2col, conv kernels still tfjs's and the other kernels.
+ * Writes bench/results/models.json after each model, so a long run keeps what it has. Each
+ * result carries its run (date, load average, settings); results of models and backends not
+ * run this time are kept from the file's earlier runs, so a slow model can be measured on its
+ * own (every speedup still comes from one process).
+ *
+ * Stock tfjs on the cpu is slow on the large models (ResNet-50 and C3D steps take seconds to
+ * minutes), hence few rounds by default. Env:
+ *   BENCH_MODELS    comma list of mobilenetv2,resnet50,unet,c3d,tcn (default: all)
+ *   BENCH_BACKENDS  comma list of cpu,webgl (default: both)
+ *   BENCH_PHASES    comma list of predict,train (default: both)
+ *   BENCH_RUNS      timed rounds per phase, each runs both sides (default 2)
+ *   BENCH_WARMUP    untimed runs of each side first (default 1, at least 1)
+ *   BENCH_SCALE     full (default) or tiny (the test's small versions: a quick smoke run)
+ *   BENCH_PROFILE   0 to skip the tf.profile predict
+ *   BENCH_OUT       the JSON file (default bench/results/models.json)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import '../test/helpers/tfjs_gradients';
-import {fusedIm2colConv2d, im2colConv2d, useIm2col} from '../src';
+import {PageGlobals, TfjsPage} from '../test/browser/tfjs_page';
+import {benchModel, ModelBenchOptions, ModelBenchResult, Phase} from './model_runner';
+import {MODEL_NAMES, ModelName, ModelScale} from './model_zoo';
 
-const ROUNDS = Number(process.argv.find(a => a.startsWith('--rounds='))?.split('=')[1] ?? 5);
+type Backend = 'cpu' | 'webgl';
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+function listEnv<T extends string>(name: string, known: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (raw == null || raw.trim() === '') return [...known];
+  const items = raw.split(',').map(s => s.trim()).filter(Boolean);
+  const unknown = items.filter(s => !(known as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  return items as T[];
 }
 
-/** Runs each side once per round (after one warm-up), alternating; returns medians. */
-async function compare(sides: Record<string, () => Promise<void> | void>):
-    Promise<Record<string, number>> {
-  const times: Record<string, number[]> = {};
-  for (const [name, run] of Object.entries(sides)) {
-    await run();
-    times[name] = [];
+function numberEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw == null || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
   }
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(sides)) {
-      const start = performance.now();
-      await run();
-      times[name].push(performance.now() - start);
+  return value;
+}
+
+const fmtMs = (ms: number | null) => ms == null ? '—' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+const pct = (share: number) => `${(100 * share).toFixed(0)}%`;
+
+/** The im2col kernel counters of a phase, shortest form: `FusedConv2D×52`, backend dropped. */
+function callsText(calls: Record<string, number>, backend: string): string {
+  const entries = Object.entries(calls).filter(([k]) => k.endsWith(`/${backend}`));
+  if (entries.length === 0) return 'none';
+  return entries.map(([k, n]) => `${k.slice(0, -backend.length - 1)}×${n}`).join(' ');
+}
+
+const COLUMNS: [string, number][] = [
+  ['model', 12], ['backend', 8], ['phase', 8], ['stock ms', 10], ['useIm2col ms', 13],
+  ['speedup', 9], ['max|diff|', 10], ['rel diff', 9], ['kernels on im2col (one call)', 0]];
+
+function printHeader(): void {
+  console.log(COLUMNS.map(([h, w], i) => i < 3 ? h.padEnd(w) : w ? h.padStart(w) : `  ${h}`).join(''));
+}
+
+function printRows(r: ModelBenchResult): void {
+  for (const p of r.phases) {
+    const stock = p.stockError != null ? 'throws' : fmtMs(p.stockMs);
+    const ours = p.im2colError != null ? 'throws' : fmtMs(p.im2colMs);
+    const cells = [
+      r.model, r.backend, p.phase, stock, ours, p.speedup == null ? '—' : `${p.speedup.toFixed(2)}x`,
+      p.maxAbsDiff == null ? '—' : p.maxAbsDiff.toExponential(1),
+      p.maxAbsDiff == null || !p.maxAbsOutput ? '—' : (p.maxAbsDiff / p.maxAbsOutput).toExponential(1),
+      callsText(p.im2colKernelCalls, r.backend)];
+    console.log(cells.map((c, i) => {
+      const w = COLUMNS[i][1];
+      return i < 3 ? c.padEnd(w) : w ? c.padStart(w) : `  ${c}`;
+    }).join(''));
+    for (const [side, error] of [['stock', p.stockError], ['useIm2col', p.im2colError]]) {
+      if (error != null) console.log(`${''.padEnd(28)}${side} threw: ${error}`);
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t)]));
 }
 
-function values(shape: number[], seed: number): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = Math.sin(i * 0.37 + seed) * 0.5;
-  return tf.tensor(data, shape);
+function printProfiles(results: ModelBenchResult[]): void {
+  const profiled = results.filter(r => r.profile != null);
+  if (profiled.length === 0) return;
+  console.log('\nwhere one predict under useIm2col spends its kernel time ' +
+              '(tf.profile; shares of the kernel sum):');
+  console.log(['model'.padEnd(12), 'backend'.padEnd(8), 'wall ms'.padStart(9), 'kernels ms'.padStart(11),
+               'conv im2col'.padStart(12), 'conv tfjs'.padStart(10), 'other'.padStart(7),
+               '  largest other kernels (ms)'].join(''));
+  for (const r of profiled) {
+    const p = r.profile!;
+    const others = p.kernels.filter(k => k.conv == null).slice(0, 4)
+        .map(k => `${k.kernel} ${fmtMs(k.ms)}`).join(', ');
+    const tfjsConv = p.kernels.filter(k => k.conv === 'tfjs').map(k => `${k.kernel}×${k.calls}`).join(' ');
+    console.log([r.model.padEnd(12), r.backend.padEnd(8), fmtMs(p.wallMs).padStart(9),
+                 fmtMs(p.kernelMs).padStart(11), pct(p.convIm2colShare).padStart(12),
+                 pct(p.convTfjsShare).padStart(10), pct(p.otherShare).padStart(7), `  ${others}`].join(''));
+    if (tfjsConv) console.log(`${''.padEnd(20)}conv kernels still tfjs's: ${tfjsConv}`);
+  }
 }
 
-function cnn(dilation: number): tfl.LayersModel {
-  const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({inputShape: [16, 16, 3], filters: 8, kernelSize: 3, padding: 'same',
-                               activation: 'relu', dilationRate: dilation}));
-  model.add(tfl.layers.conv2d({filters: 16, kernelSize: 3, padding: 'same', activation: 'relu',
-                               dilationRate: dilation}));
-  model.add(tfl.layers.maxPooling2d({poolSize: 4}));
-  model.add(tfl.layers.flatten());
-  model.add(tfl.layers.dense({units: 10}));
-  model.compile({optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError'});
-  return model;
-}
-
-function row(what: string, times: Record<string, number>): void {
-  const [[aName, a], [bName, b]] = Object.entries(times);
-  console.log(`${what.padEnd(44)} ${aName} ${a.toFixed(1).padStart(8)} ms   ${bName} ` +
-      `${b.toFixed(1).padStart(8)} ms   ratio ${(a / b).toFixed(2)}`);
+/** Page side: the same runner, in Chromium, on the page's current backend. */
+async function benchInPage({runner}: PageGlobals, options: ModelBenchOptions): Promise<ModelBenchResult> {
+  return runner.benchModel(options);
 }
 
 async function main(): Promise<void> {
-  await tf.setBackend('cpu');
-  const x = values([1, 56, 56, 64], 1) as tf.Tensor4D;
-  const filter = values([3, 3, 64, 64], 2) as tf.Tensor4D;
-  const bias = values([64], 3);
-  const dispose = (t: tf.Tensor | tf.Tensor[]) => tf.dispose(t);
-  row('fused conv 56x56x64, 3x3x64x64, bias+relu', await compare({
-    tfjs: () => dispose(tf.fused.conv2d({x, filter, strides: 1, pad: 'same', bias, activation: 'relu'})),
-    im2col: () => dispose(fusedIm2colConv2d({x, filter, strides: 1, pad: 'same', bias, activation: 'relu'})),
-  }));
-  const loss = (conv: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
-      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(conv(a, b)));
-  const gx = values([1, 28, 28, 32], 6) as tf.Tensor4D;
-  const gFilter = values([3, 3, 32, 32], 7) as tf.Tensor4D;
-  const tfGrads = loss((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'));
-  const ourGrads = loss((a, b) => im2colConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'));
-  row('conv 28x28x32 gradients (dx, dFilter)', await compare({
-    tfjs: () => dispose(tfGrads([gx, gFilter])),
-    im2col: () => dispose(ourGrads([gx, gFilter])),
-  }));
+  const models = listEnv<ModelName>('BENCH_MODELS', MODEL_NAMES);
+  const backends = listEnv<Backend>('BENCH_BACKENDS', ['cpu', 'webgl']);
+  const phases = listEnv<Phase>('BENCH_PHASES', ['predict', 'train']);
+  const scale = listEnv<ModelScale>('BENCH_SCALE', ['full', 'tiny'])[0];
+  const runs = numberEnv('BENCH_RUNS', 2, 1);
+  const warmups = numberEnv('BENCH_WARMUP', 1, 1);
+  const profile = process.env.BENCH_PROFILE !== '0';
+  const out = path.resolve(process.env.BENCH_OUT ?? path.join('bench', 'results', 'models.json'));
 
-  const model = cnn(1);
-  const batch = values([4, 16, 16, 3], 4);
-  const labels = values([4, 10], 5);
-  const switched = (run: () => Promise<void> | void) => async () => {
-    const restore = useIm2col();
-    try {
-      await run();
-    } finally {
-      restore();
+  const started = new Date();
+  const results: ModelBenchResult[] = [];
+  const saved: (ModelBenchResult & {run: Record<string, unknown>})[] = [];
+  const meta: Record<string, unknown> = {
+    date: started.toISOString(), node: process.version, tfjs: tf.version_core,
+    tfjsLayers: tfl.version_layers,
+    cpu: `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores)`,
+    loadAverageAtStart: os.loadavg().map(l => Number(l.toFixed(2))),
+    settings: {models, backends, phases, scale, runs, warmups, profile},
+    method: 'medians of BENCH_RUNS rounds after BENCH_WARMUP warm-up runs per side, sides ' +
+        'alternating in one process; useIm2col side = useIm2col(), the call, restore(); ' +
+        'predict = model.predict(batch 1) + readback; train = model.trainOnBatch(batch 1, ' +
+        'meanSquaredError, sgd 1e-4) + loss readback',
+  };
+  const key = (r: ModelBenchResult) => `${r.model}/${r.backend}/${r.scale}`;
+  let earlier: {results?: (ModelBenchResult & {run: unknown})[]} = {};
+  try {
+    if (existsSync(out)) earlier = JSON.parse(readFileSync(out, 'utf8'));
+  } catch {
+    console.log(`${out} is not JSON: starting it again`);
+  }
+  /** Adds a result with its run's description, then writes this run's and earlier results. */
+  const save = (r: ModelBenchResult) => {
+    results.push(r);
+    saved.push({...r, run: {...meta, loadAverageAfter: os.loadavg().map(l => Number(l.toFixed(2)))}});
+    const now = new Set(saved.map(key));
+    const kept = (earlier.results ?? []).filter(e => e.run != null && !now.has(key(e)));
+    mkdirSync(path.dirname(out), {recursive: true});
+    writeFileSync(out, JSON.stringify({
+      updated: new Date().toISOString(),
+      note: 'each result was measured in one process (its run); speedup = stock ms / useIm2col ms',
+      results: [...kept, ...saved],
+    }, null, 2) + '\n');
+  };
+  console.log(`models ${models.join(', ')} (${scale}); backends ${backends.join(', ')}; phases ` +
+              `${phases.join(', ')}; ${warmups} warm-up + ${runs} timed rounds; load average ` +
+              `${os.loadavg().map(l => l.toFixed(2)).join(' ')}`);
+  const options = (model: ModelName): ModelBenchOptions =>
+      ({model, scale, phases, runs, warmups, profile, verbose: true});
+
+  if (backends.includes('cpu')) {
+    await tf.setBackend('cpu');
+    for (const model of models) {
+      const r = await benchModel(options(model));
+      save(r);
+      printHeader();
+      printRows(r);
     }
-  };
-  const predict = () => dispose(model.predict(batch) as tf.Tensor);
-  row('CNN predict, batch 4 of 16x16x3', await compare({
-    tfjs: predict, useIm2col: switched(predict),
-  }));
-  const step = async () => {
-    await model.trainOnBatch(batch, labels);
-  };
-  row('CNN training step, batch 4', await compare({
-    tfjs: step, useIm2col: switched(step),
-  }));
-  const dilated = cnn(2);
-  const dilatedStep = switched(async () => {
-    await dilated.trainOnBatch(batch, labels);
-  });
-  const times = await compare({dilated: dilatedStep, plain: switched(step)});
-  console.log(`${'dilated CNN training step (useIm2col only)'.padEnd(44)} ` +
-      `${times.dilated.toFixed(1).padStart(8)} ms   (undilated under useIm2col ` +
-      `${times.plain.toFixed(1)} ms)`);
+  }
+  if (backends.includes('webgl')) {
+    const page = await TfjsPage.open({
+      tfl: '@tensorflow/tfjs-layers',
+      tfjsGradients: '@tensorflow/tfjs-core/dist/register_all_gradients',
+      runner: './bench/model_runner.ts',
+    });
+    page.page.on('console', message => {
+      if (message.type() === 'log') console.log(message.text());
+    });
+    try {
+      await page.useBackend('webgl');
+      const info = await page.webglInfo();
+      meta.webgl = info;
+      console.log(`webgl: WEBGL_VERSION ${info.version}, max texture ${info.maxTextureSize}, ` +
+                  `float32 render ${info.renderFloat32}, renderer ${info.renderer}`);
+      for (const model of models) {
+        const r = await page.run(benchInPage, options(model));
+        save(r);
+        printHeader();
+        printRows(r);
+      }
+    } finally {
+      await page.close();
+    }
+  }
+
+  console.log(`\n${models.length} models, ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; ` +
+              `load average now ${os.loadavg().map(l => l.toFixed(2)).join(' ')}`);
+  printHeader();
+  for (const r of results) printRows(r);
+  printProfiles(results);
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }
 
 main().catch(error => {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:webgl`: the layer suite (bench/layers.ts) in headless Chromium on tfjs's
- * webgl backend, im2colConv2d / im2colConv1d against tf.conv2d / tf.conv1d in the same page.
+ * webgl backend, each layer's op against tfjs's (layerOps) in the same page.
  * Each op: warm-up runs (shader compiles, uploads), then the median of timed samples. A
  * sample is a number of back-to-back calls (the same for both ops, so that it lasts about
  * 100 ms) ending in one `await data()`, so the GPU work is finished: the readback polls its
@@ -10,11 +10,12 @@
  */
 import {mkdirSync, writeFileSync} from 'fs';
 import * as path from 'path';
-import {BENCH_LAYERS, BenchLayer, layerFlops} from './layers';
+import {BENCH_LAYERS, BenchLayer, layerFamily, layerFlops} from './layers';
 import {PageGlobals, TfjsPage} from '../test/browser/tfjs_page';
 
 interface LayerResult {
   name: string;
+  family: string;
   /** Calls per timed sample; the times are per call. */
   callsPerSample: number;
   oursMs: number;
@@ -26,18 +27,13 @@ interface LayerResult {
 }
 
 /** Page side: times both ops on one layer. */
-async function benchLayer({tf, lib}: PageGlobals, arg: {layer: BenchLayer, runs: number}):
+async function benchLayer({tf, lib, layers}: PageGlobals, arg: {layer: BenchLayer, runs: number}):
     Promise<{ours: number[], tfjs: number[], maxAbsDiff: number, calls: number}> {
   const {layer, runs} = arg;
   const x = tf.randomUniform(layer.input, -1, 1, 'float32', 1);
   const filter = tf.randomUniform(layer.filter, -1, 1, 'float32', 2);
-  const conv2d = layer.kind === 'conv2d';
-  const ours = () => conv2d ?
-      lib.im2colConv2d(x as never, filter as never, layer.stride, layer.pad, 'NHWC', layer.dilation) :
-      lib.im2colConv1d(x as never, filter as never, layer.stride, layer.pad, 'NWC', layer.dilation);
-  const reference = () => conv2d ?
-      tf.conv2d(x as never, filter as never, layer.stride, layer.pad, 'NHWC', layer.dilation) :
-      tf.conv1d(x as never, filter as never, layer.stride, layer.pad, 'NWC', layer.dilation);
+  // The one op table of every bench (bench/layers.ts), bundled into the page.
+  const {ours, reference} = (layers as typeof import('./layers')).layerOps(tf, lib, layer, x, filter);
   /** Milliseconds per call of `calls` back-to-back calls, the last one read back. */
   const time = async (op: () => {data(): Promise<unknown>, dispose(): void}, calls = 1) => {
     const start = performance.now();
@@ -76,7 +72,7 @@ async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 5);
   const only = process.env.BENCH_LAYERS?.split(',');
   const layers = BENCH_LAYERS.filter(l => only == null || only.includes(l.name));
-  const page = await TfjsPage.open();
+  const page = await TfjsPage.open({layers: './bench/layers.ts'});
   try {
     await page.useBackend('webgl');
     const info = await page.webglInfo();
@@ -90,7 +86,7 @@ async function main(): Promise<void> {
       const oursMs = median(r.ours);
       const tfjsMs = median(r.tfjs);
       const result = {
-        name: layer.name, callsPerSample: r.calls, oursMs, tfjsMs, speedup: tfjsMs / oursMs,
+        name: layer.name, family: layerFamily(layer), callsPerSample: r.calls, oursMs, tfjsMs, speedup: tfjsMs / oursMs,
         oursGflops: layerFlops(layer) / oursMs / 1e6, maxAbsDiff: r.maxAbsDiff,
       };
       results.push(result);
@@ -99,14 +95,22 @@ async function main(): Promise<void> {
                    result.oursGflops.toFixed(2).padStart(12),
                    result.maxAbsDiff.toExponential(1).padStart(12)].join(''));
     }
-    const geomean = Math.exp(results.reduce((s, r) => s + Math.log(r.speedup), 0) / results.length);
+    const mean = (rs: LayerResult[]) => Math.exp(rs.reduce((s, r) => s + Math.log(r.speedup), 0) / rs.length);
+    const geomean = mean(results);
     const slowest = results.reduce((m, r) => r.speedup < m.speedup ? r : m, results[0]);
-    console.log(`geometric-mean speedup over tf.conv2d on webgl: ${geomean.toFixed(2)}x; ` +
+    console.log(`geometric-mean speedup over tfjs's webgl kernels: ${geomean.toFixed(2)}x; ` +
                 `lowest ${slowest.speedup.toFixed(2)}x (${slowest.name})`);
+    const byFamily = Object.fromEntries([...new Set(results.map(r => r.family))].map(family =>
+        [family, mean(results.filter(r => r.family === family))]));
+    for (const [family, speedup] of Object.entries(byFamily)) {
+      console.log(`  ${family.padEnd(10)} geomean ${speedup.toFixed(2)}x (>= 1.0x ` +
+                  `${speedup >= 1 ? 'met' : 'NOT met: useIm2col keeps tfjs\'s kernel'})`);
+    }
     const out = path.join(process.cwd(), 'bench', 'results', 'webgl.json');
     mkdirSync(path.dirname(out), {recursive: true});
     writeFileSync(out, JSON.stringify({
-      date: new Date().toISOString(), runs, webgl: info, geomeanSpeedup: geomean, layers: results,
+      date: new Date().toISOString(), runs, webgl: info, geomeanSpeedup: geomean, byFamily,
+      layers: results,
     }, null, 2) + '\n');
     console.log(`wrote ${path.relative(process.cwd(), out)}`);
   } finally {

@@ -1,6 +1,8 @@
 // Builds the package: ESM and CommonJS bundles of each entry (tfjs packages stay external
 // peers), plus .d.ts types from tsc. Entries: `tfjs-im2col` (cpu, wasm and webgl kernels),
-// `tfjs-im2col/cpu`, `tfjs-im2col/webgl`, `tfjs-im2col/wasm` (one backend's kernels each).
+// `tfjs-im2col/cpu`, `tfjs-im2col/webgl`, `tfjs-im2col/wasm` (one backend's kernels each),
+// `tfjs-im2col/layers` (the main entry plus the grouped Keras layers; the only one that
+// imports @tensorflow/tfjs-layers).
 // Module state lives on a global (src/state.ts), so loading several entries or both formats
 // registers everything once. Usage: node scripts/build.js
 const {execFileSync} = require('child_process');
@@ -13,7 +15,7 @@ execFileSync(process.execPath, [path.join(__dirname, 'build_wasm.js')], {stdio: 
 rmSync(path.join(root, 'dist'), {recursive: true, force: true});
 
 const entries = {index: 'src/index.ts', cpu: 'src/entries/cpu.ts', webgl: 'src/entries/webgl.ts',
-                 wasm: 'src/entries/wasm.ts'};
+                 wasm: 'src/entries/wasm.ts', layers: 'src/entries/layers.ts'};
 const common = {
   bundle: true,
   platform: 'neutral',

@@ -13,6 +13,10 @@ export type {FusedIm2colConv2dArgs} from './ops/fused_im2col_conv2d';
 export {im2col} from './ops/im2col';
 export {im2colConv1d} from './ops/im2col_conv1d';
 export {im2colConv2d} from './ops/im2col_conv2d';
+export {im2colDepthwiseConv2d} from './ops/im2col_depthwise_conv2d';
+export {fusedIm2colDepthwiseConv2d} from './ops/fused_im2col_depthwise_conv2d';
+export {im2colConv2dTranspose} from './ops/im2col_conv2d_transpose';
+export {im2colConv3d} from './ops/im2col_conv3d';
 export {CPU_GEMM_FLAG, WORKSPACE_BYTES_FLAG} from './config';
 export {availableCpuGemms} from './cpu/gemm';
 export type {CpuGemmName} from './cpu/gemm';
@@ -22,7 +26,7 @@ export {kernelStats, resetKernelStats} from './stats';
 export type {KernelStats} from './stats';
 export * from './kernel_names';
 export type {FusedActivation} from './geometry';
-export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, DimRoundingMode, ExplicitPadding} from './geometry';
+export type {Conv1dDataFormat, Conv1dPad, Conv2dDataFormat, Conv2dPad, Conv3dDataFormat, Conv3dPad, DimRoundingMode, ExplicitPadding} from './geometry';
 
 // The kernels' gradients are backend-neutral (tfjs keys them by kernel name alone).
 registerIm2colGradients();

@@ -24,8 +24,8 @@ export interface Im2colState {
   readonly drivers: Map<string, {driver: BackendDriver, standIns: KernelConfig[]}>;
   /** The tfjs kernels useIm2col replaced, by `${backendName}/${kernelName}`, while replaced. */
   readonly replaced: Map<string, KernelConfig>;
-  /** Backends whose kernels useIm2col has switched now. */
-  readonly switched: Set<string>;
+  /** Backends whose kernels useIm2col has switched now, with the tfjs kernels it swapped. */
+  readonly switched: Map<string, string[]>;
   /** Undoes useIm2col's gradient swaps; set while any backend is switched. */
   restoreGradients: (() => void) | null;
   /** Told of each FusedConv2D stand-in call while the fused gradient bridge is on. */
@@ -42,7 +42,7 @@ function makeState(): Im2colState {
   return {
     calls: new Map(), peakWorkspaceBytes: 0, handedOver: undefined, drivers: new Map(),
     replaced: new Map(),
-    switched: new Set(), restoreGradients: null, onFusedConv2dCall: null,
+    switched: new Map(), restoreGradients: null, onFusedConv2dCall: null,
     registered: new Set(), warned: new Set()
   };
 }

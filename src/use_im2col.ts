@@ -1,12 +1,17 @@
 /**
  * The switch that runs whole tfjs models on im2col: swaps this package's kernels in for the
- * backends' own Conv2D and FusedConv2D (so tf.conv2d, tf.conv1d, tf.fused.conv2d, tf.layers
- * conv1d/conv2d and loaded models use them), and im2col gradients in for Conv2D's registered
- * gradient and tf.fused.conv2d's custom one (so dilated conv layers train).
+ * backends' own convolution family (Conv2D, FusedConv2D, the depthwise, transposed and 3D
+ * kernels; so tf.conv2d, tf.conv1d, tf.fused.*, tf.depthwiseConv2d, tf.separableConv2d,
+ * tf.conv2dTranspose, tf.conv3d, tf.layers and loaded models use them), and im2col
+ * gradients in for the registered gradients of Conv2D and Conv3D and tf.fused.conv2d's custom
+ * one (so dilated conv layers train).
  */
-import {Conv2D, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, Tensor4D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
-import {Conv2dSettings, describe} from './geometry';
+import {Conv2D, Conv3D, engine, getGradient, getKernel, GradConfig, KernelConfig, registerGradient, registerKernel, Tensor, Tensor4D, Tensor5D, unregisterGradient, unregisterKernel} from '@tensorflow/tfjs-core';
+import {FAMILY_KERNELS} from './engine/driver';
+import {Conv2dSettings, Conv3dSettings, describe} from './geometry';
 import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backprop';
+import {conv3dFilterGradient} from './gradients/kernel_gradients';
+import {Im2colConv3DBackpropInput, Im2colConv3DBackpropInputAttrs, Vol2col} from './kernel_names';
 import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_conv2d_capture';
 import {state} from './state';
 
@@ -19,6 +24,13 @@ export interface UseIm2colOptions {
    * cpu and webgl; the wasm backend only when named, see BackendDriver.switchedByDefault).
    */
   backends?: Im2colBackendName[];
+  /**
+   * tfjs kernels to swap (default: on each backend, those its driver lists as at least as
+   * fast as the backend's own, see docs/models.md), from: Conv2D, FusedConv2D,
+   * DepthwiseConv2dNative, FusedDepthwiseConv2D, Conv2DBackpropInput,
+   * DepthwiseConv2dNativeBackpropInput, Conv3D, Conv3DBackpropInputV2.
+   */
+  kernels?: string[];
 }
 
 const standInsFor = (name: string): KernelConfig[] => state.drivers.get(name)?.standIns ?? [];
@@ -45,24 +57,71 @@ function conv2dGradConfig(original: GradConfig | undefined): GradConfig {
   };
 }
 
+/** Conv3D's gradient under the switch: the transposed 3D im2col kernel and vol2col's GEMM. */
+function conv3dGradConfig(original: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: Conv3D,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const backend = engine().backendName;
+      if (original != null && (!im2colGradientsAvailable() ||
+          [Vol2col, Im2colConv3DBackpropInput].some(name => getKernel(name, backend) == null))) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const [x, filter] = saved as Tensor5D[];
+      const settings = {...attrs, dataFormat: attrs.dataFormat ?? 'NDHWC'} as unknown as
+          Conv3dSettings;
+      const transposeAttrs: Im2colConv3DBackpropInputAttrs = {
+        ...settings, inputShape: x.shape as Im2colConv3DBackpropInputAttrs['inputShape']
+      };
+      return {
+        x: () => engine().runKernel(Im2colConv3DBackpropInput, {dy: dy as Tensor, filter},
+                                    transposeAttrs as unknown as {}) as Tensor,
+        filter: () => conv3dFilterGradient(x, dy as Tensor, filter.shape, settings)
+      };
+    }
+  };
+}
+
 function swapGradients(): () => void {
-  const original = getGradient(Conv2D);
-  registerGradient(conv2dGradConfig(original));
+  const swaps: Array<[string, (original: GradConfig | undefined) => GradConfig]> = [
+    // DepthwiseConv2dNative keeps tfjs's gradient, which runs the BackpropInput stand-in:
+    // tfjs-core's own suite requires its refusal of dilations (the package's op has them).
+    [Conv2D, conv2dGradConfig], [Conv3D, conv3dGradConfig]
+  ];
+  const originals = swaps.map(([name, make]) => {
+    const original = getGradient(name);
+    registerGradient(make(original));
+    return [name, original] as const;
+  });
   const unbridge = bridgeFusedConv2dGradients();
   return () => {
     unbridge();
-    if (original != null) {
-      registerGradient(original);
-    } else {
-      unregisterGradient(Conv2D);
+    for (const [name, original] of originals) {
+      if (original != null) {
+        registerGradient(original);
+      } else {
+        unregisterGradient(name);
+      }
     }
   };
 }
 
 function swapKernels(kernels: KernelConfig[]): void {
   for (const config of kernels) {
-    unregisterKernel(config.kernelName, config.backendName);
+    if (getKernel(config.kernelName, config.backendName) != null) {
+      unregisterKernel(config.kernelName, config.backendName);
+    }
     registerKernel(config);
+  }
+}
+
+/** Fails unless `kernels` is a list of the kernel names useIm2col can swap. */
+function checkKernelNames(kernels: unknown): void {
+  if (kernels === undefined) return;
+  if (!Array.isArray(kernels) || kernels.some(k => !FAMILY_KERNELS.includes(k))) {
+    throw new Error(`useIm2col: option 'kernels' must be an array of ` +
+        `${FAMILY_KERNELS.map(k => `'${k}'`).join(', ')}, but got ${describe(kernels)}.`);
   }
 }
 
@@ -70,7 +129,8 @@ function swapKernels(kernels: KernelConfig[]): void {
  * Switches tfjs's convolutions to im2col on the given backends and returns the function that
  * restores the original kernels and gradients exactly. Backends already switched are left as
  * they are (their restore belongs to the call that switched them); restoring twice does
- * nothing. Backends loaded after the call are not switched.
+ * nothing. Backends loaded after the call are not switched. A kernel the backend lacks (the
+ * wasm backend has no DepthwiseConv2dNativeBackpropInput) is added, and removed on restore.
  */
 export function useIm2col(options: UseIm2colOptions = {}): () => void {
   const drivers = [...state.drivers.keys()];
@@ -83,8 +143,9 @@ export function useIm2col(options: UseIm2colOptions = {}): () => void {
     throw new Error(`useIm2col: option 'backends' must be an array of ${listed} (the backends ` +
         `whose tfjs-im2col drivers are loaded), but got ${describe(requested)}.`);
   }
-  const loaded = (name: string) => standInsFor(name).length > 0 &&
-      standInsFor(name).every(c => getKernel(c.kernelName, name) != null);
+  checkKernelNames(options.kernels);
+  // A backend is loaded where its tfjs package registered its kernels.
+  const loaded = (name: string) => standInsFor(name).length > 0 && getKernel(Conv2D, name) != null;
   const missing = requested.filter(name => !loaded(name));
   if (options.backends != null && missing.length > 0) {
     throw new Error(`useIm2col: backend '${missing[0]}' is not loaded or has no tfjs-im2col ` +
@@ -96,16 +157,18 @@ export function useIm2col(options: UseIm2colOptions = {}): () => void {
     throw new Error(`useIm2col: none of the backends ${requested.join(', ')} is loaded; ` +
         `import ${requested.map(name => `@tensorflow/tfjs-backend-${name}`).join(' or ')} first.`);
   }
-  const originals: KernelConfig[] = [];
+  /** What restore puts back: tfjs's kernel, or nothing where the backend had none. */
+  const swapped: Array<{kernelName: string, backendName: string, original?: KernelConfig}> = [];
   for (const name of toSwitch) {
-    const standIns = standInsFor(name);
+    const chosen = options.kernels ?? state.drivers.get(name)!.driver.switchedKernels;
+    const standIns = standInsFor(name).filter(c => chosen.includes(c.kernelName));
     for (const config of standIns) {
-      const original = getKernel(config.kernelName, name) as KernelConfig;
-      originals.push(original);
-      state.replaced.set(`${name}/${config.kernelName}`, original);
+      const original = getKernel(config.kernelName, name) as KernelConfig | undefined;
+      swapped.push({kernelName: config.kernelName, backendName: name, original});
+      if (original != null) state.replaced.set(`${name}/${config.kernelName}`, original);
     }
     swapKernels(standIns);
-    switched.add(name);
+    switched.set(name, standIns.map(c => c.kernelName));
   }
   if (toSwitch.length > 0 && state.restoreGradients == null) {
     state.restoreGradients = swapGradients();
@@ -115,9 +178,10 @@ export function useIm2col(options: UseIm2colOptions = {}): () => void {
   return () => {
     if (restored) return;
     restored = true;
-    swapKernels(originals);
-    for (const original of originals) {
-      state.replaced.delete(`${original.backendName}/${original.kernelName}`);
+    for (const {kernelName, backendName, original} of swapped) {
+      unregisterKernel(kernelName, backendName);
+      if (original != null) registerKernel(original);
+      state.replaced.delete(`${backendName}/${kernelName}`);
     }
     for (const name of toSwitch) switched.delete(name);
     if (switched.size === 0 && state.restoreGradients != null) {

@@ -28,6 +28,11 @@ function run(args: string[]): number[] {
 
 const example1 = [44, 54, 64, 84, 94, 104, 124, 134, 144];
 
+/** The kernels an entry registers for its backend (names matching /Im2col|Col2im/, sorted). */
+const IM2COL_KERNELS = ['Col2im', 'FusedIm2colConv2D', 'FusedIm2colDepthwiseConv2D', 'Im2col',
+                        'Im2colConv1D', 'Im2colConv2D', 'Im2colConv2DBackpropInput', 'Im2colConv3D',
+                        'Im2colConv3DBackpropInput', 'Im2colDepthwiseConv2D'];
+
 describe('the built package', () => {
   it('works with require()', () => {
     expect(run(['-e', body(`const tf = require('@tensorflow/tfjs-core');
@@ -95,6 +100,7 @@ describe('several copies in one process', () => {
       const a = require('tfjs-im2col/cpu');
       require('tfjs-im2col/webgl');
       require('tfjs-im2col/wasm');
+      require('tfjs-im2col/layers');
       const b = require('tfjs-im2col');`);
     expect(result.warnings).toEqual([]);
     expect(result.values).toEqual([example1, example1, example1]);
@@ -110,7 +116,7 @@ describe('several copies in one process', () => {
       console.log(JSON.stringify({cpu: names('cpu'), webgl: names('webgl')}));`],
       {cwd: root, encoding: 'utf8'}).trim());
     expect(registered).toEqual({
-      cpu: ['Col2im', 'FusedIm2colConv2D', 'Im2col', 'Im2colConv1D', 'Im2colConv2D'], webgl: []
+      cpu: IM2COL_KERNELS, webgl: []
     });
   });
 
@@ -124,8 +130,81 @@ describe('several copies in one process', () => {
       console.log(JSON.stringify({cpu: names('cpu'), wasm: names('wasm'), loaded}));`],
       {cwd: root, encoding: 'utf8'}).trim());
     expect(registered).toEqual({
-      cpu: [], wasm: ['Col2im', 'FusedIm2colConv2D', 'Im2col', 'Im2colConv1D', 'Im2colConv2D'],
+      cpu: [], wasm: IM2COL_KERNELS,
       loaded: false
     });
+  });
+});
+
+describe('tfjs-im2col/layers', () => {
+  /**
+   * Loads `load` (statements binding `tf`, `tfl` and `pkg`, the layers entry), registers the
+   * grouped layers and loads a Keras model with Conv2D(groups=2) from memory; reports the
+   * layer's class and kernel shape and the largest difference from per-group tf.conv2d.
+   */
+  const groupedModel = (moduleType: boolean, load: string) => {
+    const script = `
+      ${load}
+      tf.env().set('IS_TEST', true);
+      tf.setBackend('cpu').then(async () => {
+        const restore = pkg.registerIm2colLayers();
+        const modelTopology = {class_name: 'Sequential', config: {name: 'net', layers: [
+          {class_name: 'InputLayer', config: {batch_input_shape: [null, 5, 5, 4], dtype: 'float32', name: 'in'}},
+          {class_name: 'Conv2D', config: {name: 'conv', filters: 6, kernel_size: [3, 3], padding: 'same',
+                                          groups: 2, activation: 'linear', use_bias: false}}]}};
+        const kernel = tf.randomNormal([3, 3, 2, 6]);
+        const weightSpecs = [{name: 'conv/kernel', shape: [3, 3, 2, 6], dtype: 'float32'}];
+        const weightData = kernel.dataSync().slice().buffer;
+        const model = await tfl.loadLayersModel(tf.io.fromMemory({modelTopology, weightSpecs, weightData}));
+        restore();
+        const x = tf.randomNormal([2, 5, 5, 4]);
+        const half = (t, axis, g) => tf.split(t, 2, axis)[g];
+        const expected = tf.concat([0, 1].map(g => tf.conv2d(half(x, 3, g), half(kernel, 3, g), 1, 'same')), 3);
+        const layer = model.getLayer('conv');
+        console.log(JSON.stringify({
+          grouped: layer instanceof pkg.GroupedConv2D, kernel: layer.getWeights()[0].shape,
+          error: tf.max(tf.abs(tf.sub(model.predict(x), expected))).dataSync()[0]
+        }));
+      });`;
+    const args = moduleType ? ['--input-type=module', '-e', script] : ['-e', script];
+    return JSON.parse(execFileSync(process.execPath, args, {cwd: root, encoding: 'utf8'}).trim());
+  };
+
+  it.each([
+    ['require', false, `const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-cpu');
+       const tfl = require('@tensorflow/tfjs-layers'); const pkg = require('tfjs-im2col/layers');`],
+    ['import', true, `import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-backend-cpu';
+       import * as tfl from '@tensorflow/tfjs-layers'; import * as pkg from 'tfjs-im2col/layers';`],
+  ])('loads a Keras model with Conv2D(groups=2) (%s)', (_, moduleType, load) => {
+    const result = groupedModel(moduleType as boolean, load as string);
+    expect(result).toEqual({grouped: true, kernel: [3, 3, 2, 6], error: expect.any(Number)});
+    expect(result.error).toBeLessThan(1e-4);
+  });
+
+  it('the other entries never load @tensorflow/tfjs-layers', () => {
+    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', `
+      require('@tensorflow/tfjs-core');
+      for (const entry of ['tfjs-im2col', 'tfjs-im2col/cpu', 'tfjs-im2col/webgl', 'tfjs-im2col/wasm']) {
+        require(entry);
+      }
+      console.log(JSON.stringify(Object.keys(require.cache).filter(f => f.includes('tfjs-layers'))));`],
+      {cwd: root, encoding: 'utf8'}).trim());
+    expect(loaded).toEqual([]);
+  });
+
+  it('the ESM and CJS builds both extend tfjs-layers\' own classes, whichever registered first', () => {
+    const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import '@tensorflow/tfjs-core';
+      import {createRequire} from 'module';
+      const esm = await import('tfjs-im2col/layers');
+      esm.registerIm2colLayers();
+      const cjs = createRequire(process.cwd() + '/')('tfjs-im2col/layers');
+      const base = cls => Object.getPrototypeOf(cls);
+      console.log(JSON.stringify({
+        sameBase: base(esm.GroupedConv2D) === base(cjs.GroupedConv2D) &&
+                  base(esm.GroupedConv1D) === base(cjs.GroupedConv1D),
+        baseIsTfjs: base(cjs.GroupedConv2D).name === 'Conv2D' && base(cjs.GroupedConv2D) !== esm.GroupedConv2D
+      }));`], {cwd: root, encoding: 'utf8'}).trim());
+    expect(result).toEqual({sameBase: true, baseIsTfjs: true});
   });
 });

@@ -53,7 +53,8 @@ describe.each(['README.md'])('%s', file => {
         baseUrl: root, typeRoots: [path.join(root, 'node_modules', '@types')],
         paths: {
           'tfjs-im2col': ['src/index.ts'], 'tfjs-im2col/cpu': ['src/entries/cpu.ts'],
-          'tfjs-im2col/webgl': ['src/entries/webgl.ts'], '*': ['node_modules/*']
+          'tfjs-im2col/webgl': ['src/entries/webgl.ts'], 'tfjs-im2col/wasm': ['src/entries/wasm.ts'],
+          'tfjs-im2col/layers': ['src/entries/layers.ts'], '*': ['node_modules/*']
         },
       });
       const errors = ts.getPreEmitDiagnostics(program).map(d => {

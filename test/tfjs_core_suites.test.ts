@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import './helpers/tfjs_gradients';
 import './helpers/tfjs_chained_ops';
 import {kernelStats, useIm2col} from '../src';
+import {state} from '../src/state';
 import {CORE_SUITES, CPU_IM2COL_ENVS, defineNodeSuites, formatCounts, SuiteCounts} from './helpers/tfjs_core_suites';
 
 // Switched on while the specs are collected and run: after tfjs's gradients are registered,
@@ -25,5 +26,6 @@ afterAll(() => {
 
 defineNodeSuites({
   tf, suites: CORE_SUITES, envs: CPU_IM2COL_ENVS, kernelCalls: () => kernelStats().calls,
+  switchedKernels: backend => state.switched.get(backend) ?? [],
   report: counts => summary.push(counts),
 });

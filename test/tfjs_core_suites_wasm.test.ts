@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import './helpers/tfjs_gradients';
 import './helpers/tfjs_chained_ops';
 import {kernelStats, useIm2col} from '../src';
+import {state} from '../src/state';
 import {CORE_SUITES, defineNodeSuites, formatCounts, SuiteCounts} from './helpers/tfjs_core_suites';
 
 const PASSING_ON_WASM = ['conv2d', 'conv1d', 'separableConv2d', 'conv3d'];
@@ -28,5 +29,6 @@ afterAll(() => {
 defineNodeSuites({
   tf, suites: CORE_SUITES.filter(suite => PASSING_ON_WASM.includes(suite.name)),
   envs: [{name: 'wasm-im2col', backendName: 'wasm', isDataSync: true}],
-  kernelCalls: () => kernelStats().calls, report: counts => summary.push(counts),
+  kernelCalls: () => kernelStats().calls,
+  switchedKernels: backend => state.switched.get(backend) ?? [], report: counts => summary.push(counts),
 });

@@ -6,7 +6,7 @@
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {util} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
-import type {BackendDriver} from '../engine/driver';
+import {BackendDriver, FAMILY_KERNELS} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
 import {convolveIm2col, convolveVolume} from './conv_im2col';
 import {convolveTranspose, convolveVolumeTranspose} from './conv_transpose';
@@ -21,6 +21,7 @@ function valuesOf(backend: MathBackendCPU, t: TensorInfo): Float32Array {
 export const cpuDriver: BackendDriver<MathBackendCPU> = {
   backendName: 'cpu',
   switchedByDefault: true,
+  switchedKernels: FAMILY_KERNELS,
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const tile = epilogue == null ? undefined :

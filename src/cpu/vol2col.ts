@@ -3,7 +3,7 @@
  * taps in (kd, kh, kw, c) order, tfjs's Conv3D filter order; zeros over the padding. And
  * its adjoint, col2vol, for the transposed 3D convolution.
  */
-import {Conv3dGeometry, patchLength3d} from '../geometry';
+import type {Conv3dGeometry} from '../geometry';
 import type {PatchSource} from './patch_source';
 
 /** Where the window of flat row `flatRow` starts: image and first input (depth, row, col). */
@@ -59,16 +59,43 @@ function forEachInsideTap(g: Conv3dGeometry, flatRow: number,
 export function fillVolumeRows(x: Float32Array, g: Conv3dGeometry, flatRow0: number,
                                rows: number, dst: Float32Array, dstOffset: number,
                                lda: number): void {
-  const channels = g.inChannels;
-  const channelStep = volumeStrides(g)[4];
-  const depth = patchLength3d(g);
+  const {inDepth, inHeight, inWidth, inChannels: channels, filterDepth, filterHeight,
+         filterWidth, dilationDepth, dilationHeight, dilationWidth} = g;
+  const [imageStep, depthStep, rowStep, colStep, channelStep] = volumeStrides(g);
+  const tapRow = filterWidth * channels;
+  // Channels last with undilated width: a filter row's taps read one contiguous run.
+  const runs = channelStep === 1 && dilationWidth === 1;
   for (let r = 0; r < rows; r++) {
-    const rowAt = dstOffset + r * lda;
-    dst.fill(0, rowAt, rowAt + depth);
-    forEachInsideTap(g, flatRow0 + r, (t, at) => {
-      const to = rowAt + t * channels;
-      for (let c = 0; c < channels; c++) dst[to + c] = x[at + c * channelStep];
-    });
+    const {image, inDepth0, inRow0, inCol0} = windowOrigin(g, flatRow0 + r);
+    const kwFirst = inCol0 >= 0 ? 0 : Math.min(filterWidth, Math.ceil(-inCol0 / dilationWidth));
+    const kwEnd = Math.max(kwFirst,
+        Math.min(filterWidth, Math.ceil((inWidth - inCol0) / dilationWidth)));
+    let to = dstOffset + r * lda;
+    for (let kd = 0; kd < filterDepth; kd++) {
+      const d = inDepth0 + kd * dilationDepth;
+      for (let kh = 0; kh < filterHeight; kh++, to += tapRow) {
+        const row = inRow0 + kh * dilationHeight;
+        if (d < 0 || d >= inDepth || row < 0 || row >= inHeight || kwEnd === kwFirst) {
+          dst.fill(0, to, to + tapRow);
+          continue;
+        }
+        if (kwFirst > 0) dst.fill(0, to, to + kwFirst * channels);
+        const base = image * imageStep + d * depthStep + row * rowStep;
+        if (runs) {
+          const from = base + (inCol0 + kwFirst) * colStep;
+          const length = (kwEnd - kwFirst) * channels;
+          const at = to + kwFirst * channels;
+          for (let i = 0; i < length; i++) dst[at + i] = x[from + i];
+        } else {
+          for (let kw = kwFirst; kw < kwEnd; kw++) {
+            const from = base + (inCol0 + kw * dilationWidth) * colStep;
+            const at = to + kw * channels;
+            for (let c = 0; c < channels; c++) dst[at + c] = x[from + c * channelStep];
+          }
+        }
+        if (kwEnd < filterWidth) dst.fill(0, to + kwEnd * channels, to + tapRow);
+      }
+    }
   }
 }
 

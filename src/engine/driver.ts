@@ -10,9 +10,16 @@
  * The gradients need nothing more: they are GEMMs (tfjs's MatMul on the same backend) beside
  * this package's Im2col and Col2im kernels.
  */
+import {Conv2D, Conv2DBackpropInput, Conv3D, Conv3DBackpropInputV2, DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
 import type {KernelBackend, TensorInfo} from '@tensorflow/tfjs-core';
 import type {Conv3dGeometry, ConvGeometry} from '../geometry';
 import type {Epilogue} from './epilogue';
+
+/** The tfjs kernels a driver's stand-ins can replace (src/kernels/index.ts builds them). */
+export const FAMILY_KERNELS: readonly string[] = [
+  Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D, Conv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropInput, Conv3D, Conv3DBackpropInputV2
+];
 
 export interface DriverResult {
   out: TensorInfo;
@@ -29,6 +36,11 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
    * backend's XNNPACK): switching must never slow a model down unasked.
    */
   readonly switchedByDefault: boolean;
+  /**
+   * The tfjs kernels `useIm2col()` swaps on this backend unless told which (its `kernels`
+   * option): those the benchmarks show at least as fast here as the backend's own.
+   */
+  readonly switchedKernels: readonly string[];
   /**
    * Why the backend cannot run these kernels now (e.g. WebGL 1), or null. Then the package's
    * own kernels throw it, and the stand-ins hand their calls to tfjs's own kernels.

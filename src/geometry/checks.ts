@@ -3,7 +3,8 @@
  * shows the value given, before any tensor work or allocation.
  */
 import {conv1dAs2d, conv2dGeometry} from './conv2d';
-import type {Conv1dSettings, Conv2dSettings, ConvGeometry} from './types';
+import {conv3dGeometry} from './family';
+import type {Conv1dSettings, Conv2dSettings, Conv3dGeometry, Conv3dSettings, ConvGeometry} from './types';
 
 /**
  * A value as an error message shows it: numbers as JavaScript writes them (NaN, Infinity,
@@ -120,6 +121,28 @@ function checkExplicitPadding(opName: string, pad: unknown[], rank: number, data
 }
 
 /**
+ * The filter's input depth must be the input's channels, or divide them (a grouped
+ * convolution, groups = inChannels / filter depth, as TensorFlow and Keras infer them) with
+ * the output channels divisible by the groups.
+ */
+function checkGroups(opName: string, inChannels: number, filterDepth: number,
+                     outChannels: number, axis: number, filterShape: number[]): void {
+  if (filterDepth === inChannels) return;
+  const divides = filterDepth > 0 && inChannels % filterDepth === 0;
+  if (!divides) {
+    fail(opName, `argument 'filter' must have inChannels (dimension ${axis}) equal to the ` +
+        `input's channels (${inChannels}) or dividing them (grouped), but got filter shape ` +
+        `[${filterShape}].`);
+  }
+  const groups = inChannels / filterDepth;
+  if (outChannels % groups !== 0) {
+    fail(opName, `argument 'filter' must have outChannels (dimension ${axis + 1}) divisible by ` +
+        `the ${groups} groups its inChannels make of the input's ${inChannels} channels, but ` +
+        `got filter shape [${filterShape}].`);
+  }
+}
+
+/**
  * Checks a 2D convolution's arguments (rank-4 input), throwing an Error that names the
  * argument, and returns the convolution's geometry. Runs before any tensor work.
  */
@@ -135,10 +158,7 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
   checkRank(opName, 'filter', filterShape, [4],
       '[filterHeight, filterWidth, inChannels, outChannels]');
   const inChannels = dataFormat === 'NHWC' ? xShape[3] : xShape[1];
-  if (filterShape[2] !== inChannels) {
-    fail(opName, `argument 'filter' must have inChannels (dimension 2) equal to the input's ` +
-        `channels (${inChannels}), but got filter shape [${filterShape}].`);
-  }
+  checkGroups(opName, inChannels, filterShape[2], filterShape[3], 2, filterShape);
   if (filterShape[0] < 1 || filterShape[1] < 1) {
     fail(opName, `argument 'filter' must have a height and width of at least 1, but got ` +
         `filter shape [${filterShape}].`);
@@ -188,10 +208,7 @@ export function checkConv1dArgs(opName: string, xShape: number[], filterShape: n
       '[batch, width, inChannels]' : '[batch, inChannels, width]');
   checkRank(opName, 'filter', filterShape, [3], '[filterWidth, inChannels, outChannels]');
   const inChannels = dataFormat === 'NWC' ? xShape[2] : xShape[1];
-  if (filterShape[1] !== inChannels) {
-    fail(opName, `argument 'filter' must have inChannels (dimension 1) equal to the input's ` +
-        `channels (${inChannels}), but got filter shape [${filterShape}].`);
-  }
+  checkGroups(opName, inChannels, filterShape[1], filterShape[2], 1, filterShape);
   if (!isPositiveInt(settings.stride)) {
     fail(opName, `argument 'stride' must be a positive integer, but got ${describe(settings.stride)}.`);
   }
@@ -208,4 +225,121 @@ export function checkConv1dArgs(opName: string, xShape: number[], filterShape: n
   }
   const {x4dShape, filter4dShape, settings2d} = conv1dAs2d(xShape, filterShape, settings);
   return checkConv2dArgs(opName, x4dShape, filter4dShape, settings2d, pad);
+}
+
+/**
+ * Checks a depthwise convolution's arguments (rank-4 input; filter [filterHeight,
+ * filterWidth, inChannels, channelMultiplier]) and returns its geometry in grouped form.
+ */
+export function checkDepthwiseConv2dArgs(opName: string, xShape: number[], filterShape: number[],
+                                         settings: Conv2dSettings): ConvGeometry {
+  const {dataFormat} = settings;
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
+  }
+  checkRank(opName, 'x', xShape, [4], dataFormat === 'NHWC' ?
+      '[batch, height, width, inChannels]' : '[batch, inChannels, height, width]');
+  checkRank(opName, 'filter', filterShape, [4],
+      '[filterHeight, filterWidth, inChannels, channelMultiplier]');
+  const inChannels = dataFormat === 'NHWC' ? xShape[3] : xShape[1];
+  if (filterShape[2] !== inChannels) {
+    fail(opName, `argument 'filter' must have inChannels (dimension 2) equal to the input's ` +
+        `channels (${inChannels}), but got filter shape [${filterShape}].`);
+  }
+  const [filterHeight, filterWidth, , multiplier] = filterShape;
+  const g = checkConv2dArgs(opName, xShape, [filterHeight, filterWidth, 1,
+                                             inChannels * multiplier], settings);
+  g.groups = Math.max(1, inChannels);
+  return g;
+}
+
+/**
+ * Checks a transposed convolution's arguments: x (the forward convolution's output
+ * gradient, rank 4), the filter [filterHeight, filterWidth, outChannels / groups,
+ * inChannels] and `outputShape` (the forward convolution's input). Returns the forward
+ * geometry, whose output must be x's shape.
+ */
+export function checkConv2dTransposeArgs(opName: string, xShape: number[], filterShape: number[],
+                                         outputShape: unknown, settings: Conv2dSettings):
+    ConvGeometry {
+  const {dataFormat} = settings;
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
+  }
+  const layout = dataFormat === 'NHWC' ? '[batch, height, width, channels]' :
+                                         '[batch, channels, height, width]';
+  checkRank(opName, 'x', xShape, [4], layout);
+  if (!Array.isArray(outputShape) || outputShape.length !== 4 ||
+      !outputShape.every(isNonNegativeInt)) {
+    fail(opName, `argument 'outputShape' must be 4 non-negative integers ${layout} (or 3 ` +
+        `without the batch, for a rank-3 x), but got ${describe(outputShape)}.`);
+  }
+  checkRank(opName, 'filter', filterShape, [4],
+      '[filterHeight, filterWidth, outChannels, inChannels]');
+  const inChannels = dataFormat === 'NHWC' ? xShape[3] : xShape[1];
+  if (filterShape[3] !== inChannels) {
+    fail(opName, `argument 'filter' must have inChannels (dimension 3) equal to x's channels ` +
+        `(${inChannels}), but got filter shape [${filterShape}].`);
+  }
+  if (outputShape[0] !== xShape[0]) {
+    fail(opName, `argument 'outputShape' must have x's batch size (${xShape[0]}), but got ` +
+        `${describe(outputShape)}.`);
+  }
+  const g = checkConv2dArgs(opName, outputShape as number[], filterShape, settings);
+  if (g.outShape.some((size, axis) => size !== xShape[axis])) {
+    fail(opName, `argument 'outputShape' must be the shape whose convolution (strides ` +
+        `${describe(settings.strides)}, pad ${describe(settings.pad)}) has x's shape ` +
+        `[${xShape}], but got ${describe(outputShape)}, which convolves to [${g.outShape}].`);
+  }
+  return g;
+}
+
+/** Accepts `n` or `[d, h, w]` of positive integers. */
+function positiveTriple(opName: string, argName: string, value: unknown, what: string): void {
+  if (isPositiveInt(value)) return;
+  if (Array.isArray(value) && value.length === 3 && value.every(isPositiveInt)) return;
+  fail(opName, `argument '${argName}' must be a positive integer or a triple [${what}Depth, ` +
+      `${what}Height, ${what}Width] of positive integers, but got ${describe(value)}.`);
+}
+
+/** Checks a 3D convolution's arguments (rank-5 input) and returns its geometry. */
+export function checkConv3dArgs(opName: string, xShape: number[], filterShape: number[],
+                                settings: Conv3dSettings): Conv3dGeometry {
+  const {dataFormat, pad} = settings;
+  if (dataFormat !== 'NDHWC' && dataFormat !== 'NCDHW') {
+    fail(opName, `argument 'dataFormat' must be 'NDHWC' or 'NCDHW', but got ` +
+        `${describe(dataFormat)}.`);
+  }
+  checkRank(opName, 'x', xShape, [5], dataFormat === 'NDHWC' ?
+      '[batch, depth, height, width, inChannels]' : '[batch, inChannels, depth, height, width]');
+  checkRank(opName, 'filter', filterShape, [5],
+      '[filterDepth, filterHeight, filterWidth, inChannels, outChannels]');
+  const inChannels = dataFormat === 'NDHWC' ? xShape[4] : xShape[1];
+  if (filterShape[3] !== inChannels) {
+    fail(opName, `argument 'filter' must have inChannels (dimension 3) equal to the input's ` +
+        `channels (${inChannels}), but got filter shape [${filterShape}].`);
+  }
+  if (filterShape[0] < 1 || filterShape[1] < 1 || filterShape[2] < 1) {
+    fail(opName, `argument 'filter' must have a depth, height and width of at least 1, but ` +
+        `got filter shape [${filterShape}].`);
+  }
+  positiveTriple(opName, 'strides', settings.strides, 'stride');
+  positiveTriple(opName, 'dilations', settings.dilations, 'dilation');
+  if (pad !== 'same' && pad !== 'valid') {
+    fail(opName, `argument 'pad' must be 'valid' or 'same', but got ${describe(pad)}.`);
+  }
+  const g = conv3dGeometry(xShape, filterShape, settings);
+  if (g.outDepth <= 0 || g.outHeight <= 0 || g.outWidth <= 0) {
+    const inside = g.outDepth < 0 || g.outHeight < 0 || g.outWidth < 0;
+    if (inside) {
+      fail(opName, `the dilated filter (${g.effectiveFilterDepth}x${g.effectiveFilterHeight}x` +
+          `${g.effectiveFilterWidth}) does not fit the input (${xShape}) with pad ` +
+          `${describe(pad)}: output would be ${g.outDepth}x${g.outHeight}x${g.outWidth}.`);
+    }
+  }
+  if (valueCount(g.outShape) > MAX_TENSOR_VALUES) {
+    failTensorSize(opName, 'x', `shape [${xShape}] with filter [${filterShape}]`, 'the output',
+                   g.outShape);
+  }
+  return g;
 }

@@ -86,8 +86,8 @@ export function tfjsConv2dGeometry(xShape: number[], filterShape: number[],
                                    settings: Conv2dSettings): ConvGeometry {
   const info = backend_util.computeConv2DInfo(
       xShape as [number, number, number, number],
-      filterShape as [number, number, number, number], settings.strides, settings.dilations,
-      settings.pad, settings.dimRoundingMode, false,
+      filterShape as [number, number, number, number], settings.strides,
+      settings.dilations ?? 1, settings.pad, settings.dimRoundingMode, false,
       settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst') as ConvGeometry;
   info.groups = 1;
   return info;

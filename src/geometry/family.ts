@@ -21,13 +21,16 @@ export function depthwiseGeometry(xShape: number[], filterShape: number[],
   return g;
 }
 
-/** tfjs's own depthwise geometry (its numeric-pad sizing included), in the grouped form. */
+/**
+ * tfjs's own depthwise geometry (its numeric-pad sizing included), in the grouped form;
+ * null dilations are 1, as tfjs's kernels take them.
+ */
 export function tfjsDepthwiseGeometry(xShape: number[], filterShape: number[],
                                       settings: Conv2dSettings): ConvGeometry {
   const info = backend_util.computeConv2DInfo(
       xShape as [number, number, number, number],
-      filterShape as [number, number, number, number], settings.strides, settings.dilations,
-      settings.pad, settings.dimRoundingMode, true,
+      filterShape as [number, number, number, number], settings.strides,
+      settings.dilations ?? 1, settings.pad, settings.dimRoundingMode, true,
       settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst') as ConvGeometry;
   const [filterHeight, filterWidth, inChannels, multiplier] = filterShape;
   info.filterShape = [filterHeight, filterWidth, 1, inChannels * multiplier];

@@ -1,5 +1,6 @@
 import {state} from '../state';
 import {conv2dGeometry} from './conv2d';
+import {depthwiseGeometry} from './family';
 import type {Conv2dSettings, ConvGeometry} from './types';
 
 /**
@@ -30,3 +31,9 @@ export function checkedConv2dGeometry(xShape: number[], filterShape: number[],
   return takeHandedOverGeometry(settings) ?? conv2dGeometry(xShape, filterShape, settings);
 }
 
+
+/** The same for this package's depthwise kernels. */
+export function checkedDepthwiseGeometry(xShape: number[], filterShape: number[],
+                                         settings: Conv2dSettings): ConvGeometry {
+  return takeHandedOverGeometry(settings) ?? depthwiseGeometry(xShape, filterShape, settings);
+}

@@ -3,6 +3,7 @@
  * data format the forward pass accepts (tfjs 4.22's own refuse dilation > 1):
  *   filter gradient  dW = Pᵀ · dY        (P the patch matrix of x, dY one row per output position)
  *   input gradient   dx = col2im(dY · Wᵀ) (the patch-matrix gradient scattered back)
+ * (per channel group for a grouped or depthwise convolution)
  * Both are GEMMs (tfjs's matMul on the active backend) next to this package's Im2col or
  * Col2im kernel. Like the forward pass, they run in tiles of output rows whose patch
  * matrices fit IM2COL_WORKSPACE_BYTES: dW sums the tiles' products; each tile's input
@@ -53,20 +54,48 @@ function outputRows(dy: Tensor4D, dataFormat: Conv2dSettings['dataFormat']): Ten
   return reshape(channelsLast, [-1, channelsLast.shape[3]]);
 }
 
-/** Both gradients of one convolution (or of one tile of it, as its own convolution). */
+/**
+ * Both gradients of one convolution (or of one tile of it, as its own convolution). A
+ * grouped one multiplies group by group (batched matMuls): group i's patch columns are the
+ * taps of its channels, its filter the columns of its output channels.
+ */
 function wholeGradients(dyRows: Tensor, x: Tensor4D, filter: Tensor4D,
-                        settings: Conv2dSettings): Conv2dGradients {
+                        settings: Conv2dSettings, groups: number): Conv2dGradients {
   const attrs = patchAttrs(filter.shape, settings);
-  const [filterHeight, filterWidth, inChannels, outChannels] = filter.shape;
-  const depth = filterHeight * filterWidth * inChannels;
+  const [filterHeight, filterWidth, groupChannels, outChannels] = filter.shape;
+  const taps = filterHeight * filterWidth;
+  const depth = taps * groupChannels;
+  if (groups === 1) {
+    return {
+      dFilter: () => {
+        const patches = reshape(runIm2col(x, attrs), [-1, depth]);
+        return reshape(matMul(patches, dyRows, true, false), filter.shape);
+      },
+      dx: () => {
+        const patchGradient = matMul(dyRows, reshape(filter, [depth, outChannels]), false, true);
+        return runCol2im(reshape(patchGradient, [x.shape[0], -1, depth]),
+                         {...attrs, inputShape: x.shape});
+      }
+    };
+  }
+  const groupOutChannels = outChannels / groups;
+  // dY as [groups, rows, outChannels / groups].
+  const groupedDy = () => transpose(reshape(dyRows, [-1, groups, groupOutChannels]), [1, 0, 2]);
   return {
     dFilter: () => {
-      const patches = reshape(runIm2col(x, attrs), [-1, depth]);
-      return reshape(matMul(patches, dyRows, true, false), filter.shape);
+      const patches = transpose(reshape(runIm2col(x, attrs), [-1, taps, groups, groupChannels]),
+                                [2, 0, 1, 3]);
+      const product = matMul(reshape(patches, [groups, -1, depth]), groupedDy(), true, false);
+      return reshape(transpose(reshape(product, [groups, taps, groupChannels, groupOutChannels]),
+                               [1, 2, 0, 3]), filter.shape);
     },
     dx: () => {
-      const patchGradient = matMul(dyRows, reshape(filter, [depth, outChannels]), false, true);
-      return runCol2im(reshape(patchGradient, [x.shape[0], -1, depth]),
+      const groupFilters = transpose(reshape(filter, [depth, groups, groupOutChannels]),
+                                     [1, 0, 2]);
+      const product = matMul(groupedDy(), groupFilters, false, true);
+      const patchGradient = transpose(reshape(product, [groups, -1, taps, groupChannels]),
+                                      [1, 2, 0, 3]);
+      return runCol2im(reshape(patchGradient, [x.shape[0], -1, taps * groups * groupChannels]),
                        {...attrs, inputShape: x.shape});
     }
   };
@@ -75,9 +104,13 @@ function wholeGradients(dyRows: Tensor, x: Tensor4D, filter: Tensor4D,
 export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
                                settings: Conv2dSettings): Conv2dGradients {
   const g = conv2dGeometry(x.shape, filter.shape, settings);
+  if (dy.size === 0 || x.size === 0 || filter.size === 0) {
+    // No output or nothing to read: every gradient is zero (and reshapes cannot infer sizes).
+    return {dx: () => zeros(x.shape), dFilter: () => zeros(filter.shape)};
+  }
   const tiles = outputTiles(g, workspaceBytes());
   const dyRows = outputRows(dy, settings.dataFormat);
-  if (tiles.length <= 1) return wholeGradients(dyRows, x, filter, settings);
+  if (tiles.length <= 1) return wholeGradients(dyRows, x, filter, settings, g.groups);
 
   const channelsLast = settings.dataFormat === 'NHWC';
   const rowAxis = channelsLast ? 1 : 2;
@@ -92,7 +125,8 @@ export function conv2dBackprop(dy: Tensor4D, x: Tensor4D, filter: Tensor4D,
     const firstRow = tile.image0 * positions + tile.outRow0 * g.outWidth;
     const rows = tile.images * tile.outRows * g.outWidth;
     return {inRow0, inRows, gradients: wholeGradients(slice(dyRows, [firstRow, 0], [rows, -1]),
-                                                      slice(x, begin, size), filter, tileSettings)};
+                                                      slice(x, begin, size), filter, tileSettings,
+                                                      g.groups)};
   };
   return {
     dFilter: () => {

@@ -4,9 +4,9 @@
  * FusedIm2colConv2D gets its gradient from its op (fusedIm2colConv2d), as tfjs's FusedConv2D
  * does: a registered gradient cannot save optional inputs (bias, PReLU weights).
  */
-import {GradConfig, registerGradient, reshape, Tensor, Tensor4D} from '@tensorflow/tfjs-core';
-import {conv1dAs2d} from '../geometry';
-import {Col2im, Col2imAttrs, Im2col, Im2colAttrs, Im2colConv1D, Im2colConv1DAttrs, Im2colConv2D, Im2colConv2DAttrs} from '../kernel_names';
+import {engine, GradConfig, matMul, registerGradient, reshape, Tensor, Tensor4D, Tensor5D, transpose} from '@tensorflow/tfjs-core';
+import {conv1dAs2d, Conv2dSettings} from '../geometry';
+import {Col2im, Col2imAttrs, Im2col, Im2colAttrs, Im2colConv1D, Im2colConv1DAttrs, Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DBackpropInput, Im2colConv2DBackpropInputAttrs, Im2colConv3D, Im2colConv3DAttrs, Im2colConv3DBackpropInput, Im2colConv3DBackpropInputAttrs, Im2colDepthwiseConv2D, Im2colDepthwiseConv2DAttrs, Vol2col, Vol2colAttrs} from '../kernel_names';
 import {registerOnce} from '../state';
 import {conv2dBackprop, runCol2im, runIm2col} from './conv2d_backprop';
 
@@ -60,11 +60,102 @@ export const col2imGradConfig: GradConfig = {
   }
 };
 
+/** A depthwise filter [kh, kw, inC, multiplier] in its grouped form [kh, kw, 1, inC * multiplier]. */
+function groupedFilter(filter: Tensor4D): Tensor4D {
+  const [filterHeight, filterWidth, inChannels, multiplier] = filter.shape;
+  return reshape(filter, [filterHeight, filterWidth, 1, inChannels * multiplier]);
+}
+
+/** A depthwise convolution's gradients are the grouped convolution's (one channel a group). */
+export const im2colDepthwiseConv2DGradConfig: GradConfig = {
+  kernelName: Im2colDepthwiseConv2D,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter] = saved as Tensor4D[];
+    const grads = conv2dBackprop(dy as Tensor4D, x, groupedFilter(filter),
+                                 attrs as unknown as Im2colDepthwiseConv2DAttrs as Conv2dSettings);
+    return {x: grads.dx, filter: () => reshape(grads.dFilter(), filter.shape)};
+  }
+};
+
+/**
+ * The transposed convolution is the forward one's input gradient, so its gradients are the
+ * forward convolution of the output gradient (for its input) and the forward filter
+ * gradient with the roles of x and dy exchanged (for the filter).
+ */
+export const im2colConv2DBackpropInputGradConfig: GradConfig = {
+  kernelName: Im2colConv2DBackpropInput,
+  inputsToSave: ['dy', 'filter'],
+  gradFunc: (gradient, saved, attrs) => {
+    const [dy, filter] = saved as Tensor4D[];
+    const {inputShape, dimRoundingMode, ...rest} = attrs as unknown as Im2colConv2DBackpropInputAttrs;
+    const settings: Conv2dSettings = {...rest, dilations: rest.dilations ?? 1, dimRoundingMode};
+    return {
+      dy: () => engine().runKernel(Im2colConv2D, {x: gradient as Tensor, filter},
+                                   settings as unknown as {}) as Tensor,
+      filter: () => conv2dBackprop(dy, gradient as Tensor4D, filter, settings).dFilter()
+    };
+  }
+};
+
+/** Output-gradient rows [positions, outChannels] of a 3D convolution. */
+function volumeRows(dy: Tensor, dataFormat: Im2colConv3DAttrs['dataFormat']): Tensor {
+  const channelsLast = dataFormat === 'NCDHW' ? transpose(dy, [0, 2, 3, 4, 1]) : dy;
+  return reshape(channelsLast, [-1, channelsLast.shape[4] as number]);
+}
+
+/** dW = vol2col(x)ᵀ · dY, the 3D filter gradient. */
+export function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[],
+                              settings: Im2colConv3DAttrs): Tensor {
+  const [filterDepth, filterHeight, filterWidth] = filterShape;
+  const vol2colAttrs: Vol2colAttrs = {...settings,
+                                      filterSize: [filterDepth, filterHeight, filterWidth]};
+  const patches = engine().runKernel(Vol2col, {x}, vol2colAttrs as unknown as {}) as Tensor;
+  const depth = patches.shape[2] as number;
+  return reshape(matMul(reshape(patches, [-1, depth]), volumeRows(dy, settings.dataFormat),
+                        true, false), filterShape);
+}
+
+/** The 3D convolution's gradients: the transposed 3D convolution, and vol2col's GEMM. */
+export const im2colConv3DGradConfig: GradConfig = {
+  kernelName: Im2colConv3D,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter] = saved as Tensor5D[];
+    const settings = attrs as unknown as Im2colConv3DAttrs;
+    const transposeAttrs: Im2colConv3DBackpropInputAttrs = {
+      ...settings, inputShape: x.shape as Im2colConv3DBackpropInputAttrs['inputShape']
+    };
+    return {
+      x: () => engine().runKernel(Im2colConv3DBackpropInput, {dy: dy as Tensor, filter},
+                                  transposeAttrs as unknown as {}) as Tensor,
+      filter: () => conv3dFilterGradient(x, dy as Tensor, filter.shape, settings)
+    };
+  }
+};
+
+/** The transposed 3D convolution's gradients, as the 2D one's. */
+export const im2colConv3DBackpropInputGradConfig: GradConfig = {
+  kernelName: Im2colConv3DBackpropInput,
+  inputsToSave: ['dy', 'filter'],
+  gradFunc: (gradient, saved, attrs) => {
+    const [dy, filter] = saved as Tensor5D[];
+    const {inputShape, ...settings} = attrs as unknown as Im2colConv3DBackpropInputAttrs;
+    return {
+      dy: () => engine().runKernel(Im2colConv3D, {x: gradient as Tensor, filter},
+                                   settings as unknown as {}) as Tensor,
+      filter: () => conv3dFilterGradient(gradient as Tensor, dy, filter.shape, settings)
+    };
+  }
+};
+
 /** Registers the gradients above, once per realm (several copies of the package may load). */
 export function registerIm2colGradients(): void {
   registerOnce('gradients', () => {
     for (const config of [im2colConv2DGradConfig, im2colConv1DGradConfig, im2colGradConfig,
-                          col2imGradConfig]) {
+                          col2imGradConfig, im2colDepthwiseConv2DGradConfig,
+                          im2colConv2DBackpropInputGradConfig, im2colConv3DGradConfig,
+                          im2colConv3DBackpropInputGradConfig]) {
       registerGradient(config);
     }
   });

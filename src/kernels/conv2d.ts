@@ -8,7 +8,8 @@ import {whereSupported} from './support';
 /**
  * A 2D convolution kernel on `driver`'s backend, counted under `kernelName`: this package's
  * `Im2colConv2D` (the geometry its op handed over), or the stand-in for tfjs's `Conv2D`
- * (`standIn`: tfjs's own geometry, so shapes stay exactly tfjs's).
+ * (`standIn`: tfjs's own geometry, so shapes stay exactly tfjs's). The same with a depthwise
+ * geometryOf is the depthwise kernel (`Im2colDepthwiseConv2D`, `DepthwiseConv2dNative`).
  */
 export function conv2dKernel(driver: BackendDriver, kernelName: string, geometryOf: GeometryOf,
                              standIn = false): KernelConfig {

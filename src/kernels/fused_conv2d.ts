@@ -1,4 +1,4 @@
-import type {KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
+import {FusedConv2D, KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {epilogueOf} from '../engine/epilogue';
 import type {GeometryOf} from '../geometry';
@@ -9,7 +9,8 @@ import {whereSupported} from './support';
 
 /**
  * A fused 2D convolution kernel (bias and activation in the GEMM's epilogue), counted under
- * `kernelName`. As the stand-in for tfjs's `FusedConv2D` (`standIn`) it tells the fused
+ * `kernelName`: plain or grouped, or depthwise with a depthwise geometryOf. As the stand-in
+ * for tfjs's `FusedConv2D` (`standIn`) it tells the fused
  * gradient bridge of each call (state.onFusedConv2dCall), so that its gradient can be im2col.
  */
 export function fusedConv2dKernel(driver: BackendDriver, kernelName: string,
@@ -23,7 +24,7 @@ export function fusedConv2dKernel(driver: BackendDriver, kernelName: string,
     const {out, workspaceBytes} =
         driver.conv(backend, x, filter, g, g.outShape, epilogueOf(inputs, attrs));
     countKernelCall(kernelName, driver.backendName, workspaceBytes);
-    if (standIn) state.onFusedConv2dCall?.(out, attrs);
+    if (standIn && kernelName === FusedConv2D) state.onFusedConv2dCall?.(out, attrs);
     return out;
   };
   return {kernelName, backendName: driver.backendName,

@@ -1,5 +1,5 @@
 import {customGrad, engine, op, reshape, Tensor, Tensor3D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
-import {checkConv2dArgs, checkFusedConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, DimRoundingMode, FusedActivation, handOverGeometry} from '../geometry';
+import {checkConv2dArgs, checkFusedConv2dArgs, checkRank, Conv2dDataFormat, Conv2dPad, Conv2dSettings, ConvGeometry, DimRoundingMode, FusedActivation, handOverGeometry} from '../geometry';
 import {fusedConv2dBackprop} from '../gradients/fused_conv2d_backprop';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs} from '../kernel_names';
 import {checkKernelAvailable, toFloatTensor} from './op_util';
@@ -31,9 +31,22 @@ export interface FusedIm2colConv2dArgs<T extends Tensor3D | Tensor4D> {
  * @param leakyreluAlpha for 'leakyrelu' (default 0.2, as tf.leakyRelu).
  */
 function fusedIm2colConv2d_<T extends Tensor3D | Tensor4D>(args: FusedIm2colConv2dArgs<T>): T {
+  return fusedConvolution('fusedIm2colConv2d', FusedIm2colConv2D, args, checkConv2dArgs,
+                          filter => filter);
+}
+
+/**
+ * A fused convolution op: checks, the kernel `kernelName` (plain, grouped or depthwise, as
+ * `check` gives the geometry) and its gradient, which is the grouped convolution's with the
+ * filter as `asConvFilter` gives it (the depthwise filter reshaped to its grouped form).
+ */
+export function fusedConvolution<T extends Tensor3D | Tensor4D>(
+    opName: string, kernelName: string, args: FusedIm2colConv2dArgs<T>,
+    check: (opName: string, xShape: number[], filterShape: number[],
+            settings: Conv2dSettings) => ConvGeometry,
+    asConvFilter: (filter: Tensor4D) => Tensor4D): T {
   const {strides, pad, dataFormat = 'NHWC', dilations = [1, 1], dimRoundingMode,
          activation = 'linear', leakyreluAlpha} = args;
-  const opName = 'fusedIm2colConv2d';
   const $x = toFloatTensor(args.x, 'x', opName);
   const $filter = toFloatTensor(args.filter, 'filter', opName) as Tensor4D;
   const $bias = args.bias == null ? undefined : toFloatTensor(args.bias, 'bias', opName);
@@ -43,11 +56,11 @@ function fusedIm2colConv2d_<T extends Tensor3D | Tensor4D>(args: FusedIm2colConv
       '[batch, inChannels, height, width]' : '[batch, height, width, inChannels]');
   const x4dShape = $x.rank === 3 ? [1, ...$x.shape] : $x.shape;
   const settings: Conv2dSettings = {strides, pad, dataFormat, dilations, dimRoundingMode};
-  const geometry = checkConv2dArgs(opName, x4dShape, $filter.shape, settings);
+  const geometry = check(opName, x4dShape, $filter.shape, settings);
   checkFusedConv2dArgs(opName, geometry,
                        {activation, biasShape: $bias?.shape, alphaShape: $alpha?.shape,
                         leakyreluAlpha});
-  checkKernelAvailable(opName, FusedIm2colConv2D);
+  checkKernelAvailable(opName, kernelName);
 
   const attrs: FusedIm2colConv2DAttrs = {strides, pad, dataFormat, dilations,
                                          dimRoundingMode: dimRoundingMode as DimRoundingMode,
@@ -65,18 +78,18 @@ function fusedIm2colConv2d_<T extends Tensor3D | Tensor4D>(args: FusedIm2colConv
     if (bias) kernelInputs.bias = bias;
     if (alpha) kernelInputs.preluActivationWeights = alpha;
     handOverGeometry(attrs, geometry);
-    const y = engine().runKernel(FusedIm2colConv2D, kernelInputs,
-                                 attrs as unknown as {}) as Tensor4D;
+    const y = engine().runKernel(kernelName, kernelInputs, attrs as unknown as {}) as Tensor4D;
     save([x, filter, y, ...(bias ? [bias] : []), ...(alpha ? [alpha] : [])]);
     const value = $x.rank === 3 ? reshape(y, y.shape.slice(1) as [number]) : y;
     const gradFunc = (dy: Tensor, saved: Tensor[]) => {
       const [sx, sFilter, sy, ...others] = saved;
       const grads = fusedConv2dBackprop(reshape(dy, sy.shape as [number, number, number, number]), {
-        x: sx as Tensor4D, filter: sFilter as Tensor4D, y: sy as Tensor4D,
+        x: sx as Tensor4D, filter: asConvFilter(sFilter as Tensor4D), y: sy as Tensor4D,
         bias: $bias ? others.shift() : undefined,
         preluActivationWeights: $alpha ? others.shift() : undefined
       }, attrs);
-      return [grads.dx, grads.dFilter, ...($bias ? [grads.dBias as Tensor] : []),
+      return [grads.dx, reshape(grads.dFilter, sFilter.shape),
+              ...($bias ? [grads.dBias as Tensor] : []),
               ...($alpha ? [grads.dPreluActivationWeights as Tensor] : [])];
     };
     return {value, gradFunc};

@@ -11,6 +11,7 @@
  */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+import {Conv2D, FusedConv2D} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
 import {convolveIm2col, convolveVolume} from '../cpu/conv_im2col';
@@ -26,6 +27,7 @@ function viewOf(backend: BackendWasm, t: TensorInfo): Float32Array {
 export const wasmDriver: BackendDriver<BackendWasm> = {
   backendName: 'wasm',
   switchedByDefault: false,
+  switchedKernels: [Conv2D, FusedConv2D],
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const out = backend.makeOutput(outShape, 'float32');

@@ -4,6 +4,7 @@
  * textures, through MathBackendWebGL.runWebGLProgram.
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import {Conv2D, FusedConv2D} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {valueCount} from '../geometry';
 import {runIm2col, runIm2colConv, runIm2colConvTranspose, webglUnsupported} from './conv_im2col';
@@ -13,8 +14,12 @@ import {Col2imProgram} from './programs/col2im_gpu';
 export const webglDriver: BackendDriver<MathBackendWebGL> = {
   backendName: 'webgl',
   switchedByDefault: true,
+  switchedKernels: [Conv2D, FusedConv2D],
   unsupported: webglUnsupported,
   conv(backend, x, filter, g, outShape, epilogue) {
+    if (g.groups !== 1) {
+      throw new Error('tfjs-im2col: the webgl grouped convolution is not written yet.');
+    }
     const {epilogue: shaderEpilogue, intermediates} = webglEpilogue(epilogue, backend);
     try {
       // Rank-3 (1D) tensors are the rank-4 ones of height 1: the same textures.

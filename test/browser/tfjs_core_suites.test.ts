@@ -6,7 +6,7 @@
  * (see helpers/tfjs_core_suites.ts). One jest test per (environment, suite) lists every
  * failing spec with its error.
  */
-import {CORE_SUITES, CoreSuite, formatCounts, loadSpecSource, SuiteCounts} from '../helpers/tfjs_core_suites';
+import {CORE_SUITES, CoreSuite, expectedStandIns, formatCounts, loadSpecSource, SuiteCounts} from '../helpers/tfjs_core_suites';
 import type {SpecOutcome, TestEnv} from '../helpers/tfjs_spec_runtime';
 import {TfjsPage} from './tfjs_page';
 
@@ -14,6 +14,7 @@ const EXTRA = {
   tfjsGradients: '@tensorflow/tfjs-core/dist/register_all_gradients',
   chainedOps: '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops',
   runtime: './test/helpers/tfjs_spec_runtime.ts',
+  im2colState: './src/state.ts',
 };
 
 /** tfjs-backend-webgl's own 'webgl2' test environment. */
@@ -48,6 +49,8 @@ interface PageSuiteResult {
   excluded: number;
   calls: Record<string, number>;
   flagsSeen: string[];
+  /** The kernels useIm2col switched on the environment's backend. */
+  switched: string[];
 }
 
 let page: TfjsPage;
@@ -73,7 +76,7 @@ for (const {env, suites, standInsRun} of PLAN) {
     for (const suite of suites) {
       it(`${suite.file}: every spec tfjs's flags select passes, on tfjs-im2col's kernels`, async () => {
         const started = Date.now();
-        const result: PageSuiteResult = await page.run(async ({tf, lib, runtime}, {source, env}) => {
+        const result: PageSuiteResult = await page.run(async ({tf, lib, runtime, im2colState}, {source, env}) => {
           const before = lib.kernelStats().calls;
           const collected = runtime.collectSuite(tf, source, env);
           // The flag values each spec ran under (the environment's must be live).
@@ -87,7 +90,8 @@ for (const {env, suites, standInsRun} of PLAN) {
               calls[key] = n - (before[key] ?? 0);
             }
           }
-          return {outcomes, excluded: collected.excluded, calls, flagsSeen: [...flagsSeen]};
+          return {outcomes, excluded: collected.excluded, calls, flagsSeen: [...flagsSeen],
+                  switched: im2colState.state.switched.get(env.backendName) ?? []};
         }, {source: loadSpecSource(suite), env});
         const failures = result.outcomes.filter(o => o.error != null);
         const counts: SuiteCounts = {
@@ -99,7 +103,7 @@ for (const {env, suites, standInsRun} of PLAN) {
         expect(counts.selected).toBeGreaterThan(0);
         expect(result.flagsSeen).toEqual([JSON.stringify(env.flags ?? {})]);
         // Keyed, so a failure names the stand-in that never ran.
-        const ran = Object.fromEntries(suite.standIns.map(k => [`${k}/${env.backendName}`,
+        const ran = Object.fromEntries(expectedStandIns(suite, result.switched).map(k => [`${k}/${env.backendName}`,
                                                                (result.calls[`${k}/${env.backendName}`] ?? 0) > 0]));
         expect(ran).toEqual(Object.fromEntries(Object.keys(ran).map(key => [key, standInsRun])));
         expect(failures.map(f => `${f.name}: ${f.error}`)).toEqual([]);

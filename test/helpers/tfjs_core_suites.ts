@@ -20,8 +20,8 @@ export interface CoreSuite {
   /** The spec file under @tensorflow/tfjs-core/dist/. */
   file: string;
   /**
-   * tfjs kernels whose tfjs-im2col stand-ins must have run during the suite (checked as
-   * kernelStats() calls `${kernel}/${backend}`); empty where the suite's ops stay tfjs's.
+   * tfjs kernels whose tfjs-im2col stand-ins must have run during the suite where the
+   * backend switches them (checked as kernelStats() calls `${kernel}/${backend}`).
    */
   standIns: string[];
 }
@@ -30,12 +30,21 @@ export const CORE_SUITES: CoreSuite[] = [
   {name: 'conv2d', file: 'ops/conv2d_test.js', standIns: ['Conv2D']},
   {name: 'conv1d', file: 'ops/conv1d_test.js', standIns: ['Conv2D']},
   {name: 'fused conv2d', file: 'ops/fused/fused_conv2d_test.js', standIns: ['FusedConv2D']},
-  {name: 'separableConv2d', file: 'ops/conv2d_separable_test.js', standIns: ['Conv2D']},
-  {name: 'depthwiseConv2d', file: 'ops/depthwise_conv2d_test.js', standIns: []},
-  {name: 'fused depthwiseConv2d', file: 'ops/fused/fused_depthwise_conv2d_test.js', standIns: []},
-  {name: 'conv2dTranspose', file: 'ops/conv2d_transpose_test.js', standIns: []},
-  {name: 'conv3d', file: 'ops/conv3d_test.js', standIns: []},
+  {name: 'separableConv2d', file: 'ops/conv2d_separable_test.js',
+   standIns: ['Conv2D', 'DepthwiseConv2dNative']},
+  {name: 'depthwiseConv2d', file: 'ops/depthwise_conv2d_test.js',
+   standIns: ['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput']},
+  {name: 'fused depthwiseConv2d', file: 'ops/fused/fused_depthwise_conv2d_test.js',
+   standIns: ['FusedDepthwiseConv2D']},
+  {name: 'conv2dTranspose', file: 'ops/conv2d_transpose_test.js',
+   standIns: ['Conv2DBackpropInput']},
+  {name: 'conv3d', file: 'ops/conv3d_test.js', standIns: ['Conv3D']},
 ];
+
+/** The suite's stand-ins that `switched` (a backend's switched kernels) includes. */
+export function expectedStandIns(suite: CoreSuite, switched: readonly string[]): string[] {
+  return suite.standIns.filter(kernel => switched.includes(kernel));
+}
 
 /** Backends whose convolutions useIm2col switches when asked (where a suite's standIns must run). */
 export const STAND_IN_BACKENDS = ['cpu', 'webgl', 'wasm'];
@@ -129,6 +138,8 @@ export interface NodeSuiteOptions {
   envs: TestEnv[];
   /** Reads the package's counters (kernelStats().calls). */
   kernelCalls: () => Record<string, number>;
+  /** The kernels useIm2col switched on a backend. */
+  switchedKernels: (backendName: string) => readonly string[];
   /** Receives every suite's counts once the suite has run. */
   report: (counts: SuiteCounts) => void;
 }
@@ -138,7 +149,8 @@ export interface NodeSuiteOptions {
  * environment, then one check that the suite's stand-ins ran and that every selected spec
  * passed (so a spec that fails in a hook, where its test body never ran, is still counted).
  */
-export function defineNodeSuites({tf, suites, envs, kernelCalls, report}: NodeSuiteOptions): void {
+export function defineNodeSuites({tf, suites, envs, kernelCalls, switchedKernels, report}:
+                                     NodeSuiteOptions): void {
   addJasmineMatchers();
   for (const env of envs) {
     for (const suite of suites) {
@@ -170,7 +182,8 @@ export function defineNodeSuites({tf, suites, envs, kernelCalls, report}: NodeSu
           expect([...flagsSeen]).toEqual([JSON.stringify(env.flags ?? {})]);
           // Keyed, so a failure names the stand-in that never ran. A backend useIm2col does
           // not switch (wasm, as a baseline) has none to check.
-          const standIns = STAND_IN_BACKENDS.includes(env.backendName) ? suite.standIns : [];
+          const standIns = STAND_IN_BACKENDS.includes(env.backendName) ?
+              expectedStandIns(suite, switchedKernels(env.backendName)) : [];
           const ran = Object.fromEntries(standIns.map(kernel => {
             const key = `${kernel}/${env.backendName}`;
             return [key, (counts.kernelCalls[key] ?? 0) > 0];

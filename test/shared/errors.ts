@@ -18,7 +18,10 @@ export interface ThrowResult {
 /** Every bad call, by name; `T` makes a tensor the body disposes of itself. */
 function badCalls(lib: Lib, T: (shape: number[], dtype?: 'float32' | 'int32' | 'bool') => Tensor):
     Array<[string, () => unknown]> {
-  const {im2colConv2d, im2colConv1d, im2col, explainConv2d, explainConv1d, fusedIm2colConv2d} = lib;
+  const {im2colConv2d, im2colConv1d, im2col, explainConv2d, explainConv1d, fusedIm2colConv2d,
+         im2colDepthwiseConv2d, fusedIm2colDepthwiseConv2d, im2colConv2dTranspose, im2colConv3d} = lib;
+  const x5 = () => T([1, 4, 5, 5, 3]) as never;
+  const f5 = () => T([2, 2, 2, 3, 4]) as never;
   const x4 = () => T([1, 5, 5, 3]) as never;
   const f4 = () => T([2, 2, 3, 4]) as never;
   const x3 = () => T([1, 10, 3]) as never;
@@ -92,6 +95,29 @@ function badCalls(lib: Lib, T: (shape: number[], dtype?: 'float32' | 'int32' | '
                                                                  leakyreluAlpha: '0.1' as never})],
     ['fused int32 bias', () => fusedIm2colConv2d({...fusedBase(), bias: T([4], 'int32')})],
     ['fused filter channels mismatch', () => fusedIm2colConv2d({...fusedBase(), filter: T([2, 2, 2, 4]) as never})],
+    // The family: groups, depthwise, transposed, 3D
+    ['groups not dividing outChannels', () => im2colConv2d(T([1, 5, 5, 4]) as never, T([2, 2, 2, 3]) as never, 1, 'valid')],
+    ['conv1d groups not dividing inChannels', () => im2colConv1d(T([1, 10, 4]) as never, T([3, 3, 4]) as never, 1, 'valid')],
+    ['depthwise channel mismatch', () => im2colDepthwiseConv2d(x4(), T([2, 2, 4, 1]) as never, 1, 'valid')],
+    ['depthwise filter of rank 3', () => im2colDepthwiseConv2d(x4(), T([2, 2, 3]) as never, 1, 'valid')],
+    ['depthwise stride 0', () => im2colDepthwiseConv2d(x4(), T([2, 2, 3, 1]) as never, 0, 'valid')],
+    ['depthwise data format', () => im2colDepthwiseConv2d(x4(), T([2, 2, 3, 1]) as never, 1, 'valid', 'HWC' as never)],
+    ['fused depthwise bias of the wrong length', () => fusedIm2colDepthwiseConv2d(
+        {x: x4(), filter: T([2, 2, 3, 2]) as never, strides: 1, pad: 'valid', bias: T([5])})],
+    ['transpose outputShape that does not convolve to x', () => im2colConv2dTranspose(
+        T([1, 4, 4, 4]) as never, T([2, 2, 3, 4]) as never, [1, 6, 6, 3], 1, 'valid')],
+    ['transpose outputShape of another rank', () => im2colConv2dTranspose(
+        T([1, 4, 4, 4]) as never, T([2, 2, 3, 4]) as never, [5, 5, 3] as never, 1, 'valid')],
+    ['transpose filter channels mismatch', () => im2colConv2dTranspose(
+        T([1, 4, 4, 4]) as never, T([2, 2, 3, 5]) as never, [1, 5, 5, 3], 1, 'valid')],
+    ['transpose groups not dividing', () => im2colConv2dTranspose(
+        T([1, 4, 4, 4]) as never, T([2, 2, 2, 4]) as never, [1, 5, 5, 3], 1, 'valid')],
+    ['conv3d x of rank 3', () => im2colConv3d(T([5, 5, 3]) as never, f5(), 1, 'valid')],
+    ['conv3d numeric pad', () => im2colConv3d(x5(), f5(), 1, 1 as never)],
+    ['conv3d stride pair', () => im2colConv3d(x5(), f5(), [1, 1] as never, 'valid')],
+    ['conv3d data format', () => im2colConv3d(x5(), f5(), 1, 'valid', 'NHWC' as never)],
+    ['conv3d channel mismatch', () => im2colConv3d(x5(), T([2, 2, 2, 4, 4]) as never, 1, 'valid')],
+    ['conv3d dilation 0', () => im2colConv3d(x5(), f5(), 1, 'valid', 'NDHWC', [1, 0, 1])],
   ];
 }
 

@@ -7,6 +7,7 @@
 import type {Bodies, BodyName} from './index';
 import {ownReferenceRuns, ParityResult} from './parity';
 import type {GradCheck} from './gradients';
+import type {FamilyResult} from './family';
 import type {Target} from './targets';
 
 type ArgOf<N extends BodyName> = Parameters<Bodies[N]> extends [unknown, unknown, infer A] ? A :
@@ -101,6 +102,23 @@ const ERRORS: Record<string, RegExp> = {
   'fused non-number leakyreluAlpha': argError('fusedIm2colConv2d', 'leakyreluAlpha', '"0.1"'),
   'fused int32 bias': argError('fusedIm2colConv2d', 'bias', 'int32'),
   'fused filter channels mismatch': argError('fusedIm2colConv2d', 'filter', '[2,2,2,4]'),
+  'groups not dividing outChannels': argError('im2colConv2d', 'filter', '[2,2,2,3]', 'groups'),
+  'conv1d groups not dividing inChannels': argError('im2colConv1d', 'filter', '[3,3,4]'),
+  'depthwise channel mismatch': argError('im2colDepthwiseConv2d', 'filter', '[2,2,4,1]'),
+  'depthwise filter of rank 3': argError('im2colDepthwiseConv2d', 'filter', 'rank 3'),
+  'depthwise stride 0': argError('im2colDepthwiseConv2d', 'strides', '0'),
+  'depthwise data format': argError('im2colDepthwiseConv2d', 'dataFormat', '"HWC"'),
+  'fused depthwise bias of the wrong length': argError('fusedIm2colDepthwiseConv2d', 'bias', '[5]'),
+  'transpose outputShape that does not convolve to x': argError('im2colConv2dTranspose', 'outputShape', '[1,6,6,3]', '[1,4,4,4]'),
+  'transpose outputShape of another rank': argError('im2colConv2dTranspose', 'outputShape', '[5,5,3]'),
+  'transpose filter channels mismatch': argError('im2colConv2dTranspose', 'filter', '[2,2,3,5]'),
+  'transpose groups not dividing': argError('im2colConv2dTranspose', 'filter', '[2,2,2,4]'),
+  'conv3d x of rank 3': argError('im2colConv3d', 'x', 'rank 3'),
+  'conv3d numeric pad': argError('im2colConv3d', 'pad', '1'),
+  'conv3d stride pair': argError('im2colConv3d', 'strides', '[1,1]'),
+  'conv3d data format': argError('im2colConv3d', 'dataFormat', '"NHWC"'),
+  'conv3d channel mismatch': argError('im2colConv3d', 'filter', '[2,2,2,4,4]'),
+  'conv3d dilation 0': argError('im2colConv3d', 'dilations', '[1,0,1]'),
 };
 
 /** Throws on the first check over `tolerance` (its message names the case); returns the worst. */
@@ -330,6 +348,92 @@ export function sharedSuites(target: Target, runner: Runner): void {
 
     it('reference: a zero-expanded filter is tf.conv2d with dilation where tfjs has it', async () => {
       expectChecks([await call('expandedFilterReference')], tol().forward / 10);
+    }, timeout);
+  });
+
+  describe('the convolution family', () => {
+    const family = target.family;
+    const seeds: Record<string, number> = {grouped: 11, depthwise: 22, fusedDepthwise: 33,
+                                           transpose: 44, conv3d: 55};
+    for (const op of family.ops) {
+      it(`${op}: agrees with tfjs's ops on ${family.parity} random cases`, async () => {
+        const results: FamilyResult[] = [];
+        for (let from = 0; from < family.parity; from += runner.parityBatch) {
+          const to = Math.min(family.parity, from + runner.parityBatch);
+          results.push(...await call('familyParity', {op, seed: seeds[op], from, to,
+                                                      referenceBackend: target.referenceBackend}));
+        }
+        expect(results.length).toBe(family.parity);
+        let worst = 0;
+        for (const r of results) {
+          expect({case: r.label, shape: r.shape}).toEqual({case: r.label, shape: r.expectedShape});
+          expect({case: r.label, leakedTensors: r.leakedTensors, leakedBytes: r.leakedBytes})
+              .toEqual({case: r.label, leakedTensors: 0, leakedBytes: 0});
+          if (!(r.error <= tol().forward)) {
+            throw new Error(`case ${r.index}: relative error ${r.error} for ${r.label}`);
+          }
+          worst = Math.max(worst, r.error);
+        }
+        const cases = results.map(r => JSON.parse(r.label));
+        const count = (f: (c: any) => boolean) => cases.filter(f).length; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const coverage = {
+          channelsFirst: count(c => c.dataFormat.startsWith('NC')),
+          strideAndDilation: count(c => Math.max(...c.strides) > 1 && Math.max(...c.dilations) > 1),
+          batchOver1: count(c => c.xShape[0] > 1),
+          multiplierOrGroupsOver1: count(c => c.op === 'conv3d' || c.groups > 1 ||
+                                                c.filterShape[3] > 1),
+        };
+        console.log(`${target.name}, ${op}: ${family.parity} cases, worst relative error ` +
+                    `${worst.toExponential(2)}, coverage ${JSON.stringify(coverage)}`);
+        for (const value of Object.values(coverage)) expect(value).toBeGreaterThan(family.parity / 40);
+      }, timeout);
+
+      it(`${op}: agrees in tiles under a small IM2COL_WORKSPACE_BYTES (${family.tiled} cases)`, async () => {
+        // A budget of a few patch rows: every case runs in many tiles (a single row may
+        // exceed it: one output position is the smallest tile).
+        const workspaceBytes = 512;
+        const results = await call('familyParity', {op, seed: seeds[op] + 2, from: 0,
+                                                    to: family.tiled, workspaceBytes,
+                                                    referenceBackend: target.referenceBackend});
+        expect(results.length).toBe(family.tiled);
+        for (const r of results) {
+          expect({case: r.label, shape: r.shape}).toEqual({case: r.label, shape: r.expectedShape});
+          if (!(r.error <= tol().forward)) {
+            throw new Error(`case ${r.index}: relative error ${r.error} for ${r.label}`);
+          }
+        }
+        // Most cases' patch rows fit the budget a few at a time: their tiles stay within it.
+        const within = results.filter(r => r.peakWorkspaceBytes <= workspaceBytes).length;
+        expect(within).toBeGreaterThan(family.tiled / 2);
+      }, timeout);
+
+      it(`${op}: gradients match tfjs's gradients of tfjs's ops (${family.gradients} cases)`, async () => {
+        const results = await call('familyGradients', {op, seed: seeds[op] + 1, from: 0,
+                                                       to: family.gradients,
+                                                       referenceBackend: target.referenceBackend});
+        expect(results.length).toBe(family.gradients);
+        for (const r of results) {
+          expect({case: r.label, leakedTensors: r.leakedTensors})
+              .toEqual({case: r.label, leakedTensors: 0});
+          if (!(r.dxError <= tol().gradient && r.dFilterError <= tol().gradient)) {
+            throw new Error(`case ${r.index}: relative errors dx ${r.dxError}, dFilter ` +
+                            `${r.dFilterError} for ${r.label}`);
+          }
+        }
+      }, timeout);
+    }
+
+    it(`useIm2col's stand-ins (${family.standIns.join(', ')}) give tfjs's own results`, async () => {
+      const results = await call('familyStandIns', {kernels: family.standIns,
+                                                    referenceBackend: target.referenceBackend});
+      expect(results.length).toBe(7);
+      for (const r of results) {
+        if (!(r.error <= tol().forward)) throw new Error(`${r.op}: relative error ${r.error}`);
+      }
+      const ran = new Set(results.flatMap(r => r.ranOn));
+      const expected = family.standIns.filter(k => k !== 'Conv2D' && k !== 'FusedConv2D')
+          .map(k => `${k}/${target.backend}`);
+      expect([...ran].filter(k => expected.includes(k)).sort()).toEqual(expected.sort());
     }, timeout);
   });
 }

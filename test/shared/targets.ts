@@ -4,6 +4,8 @@
  * browser runner (test/browser/shared_bodies.test.ts) the `where: 'browser'` ones.
  */
 
+import type {FamilyOp} from '../helpers/family_cases';
+
 /** How many seeded cases each sweep runs (see the bodies for what a case is). */
 export interface CaseCounts {
   parityConv2d: number;
@@ -46,6 +48,10 @@ export interface Target {
    *  package matches) with a dimRoundingMode, and for 5 of the sweep's 'same' cases with a
    *  stride over 1: cases of those two kinds are checked against cpu only. */
   ownReferenceIsTfjsWasm?: boolean;
+  /** The family ops (test/shared/family.ts) this target runs, with their case counts. */
+  family: {ops: FamilyOp[], parity: number, tiled: number, gradients: number,
+           /** tfjs kernels the stand-in body swaps (all the driver has, or a subset). */
+           standIns: string[]};
   /** Largest relative error allowed: forward results, gradients. */
   tolerance: {forward: number, gradient: number};
 }
@@ -58,11 +64,17 @@ const FULL: CaseCounts = {
 
 const CPU_TOLERANCE = {forward: 1e-5, gradient: 1e-4};
 
+const ALL_FAMILY_OPS: FamilyOp[] = ['grouped', 'depthwise', 'fusedDepthwise', 'transpose', 'conv3d'];
+const ALL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
+                       'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'Conv3D',
+                       'Conv3DBackpropInputV2'];
+const CPU_FAMILY = {ops: ALL_FAMILY_OPS, parity: 80, tiled: 24, gradients: 16, standIns: ALL_STAND_INS};
+
 export const TARGETS: Target[] = [
   {name: 'cpu/wasm', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'wasm'}, where: 'node',
-   cases: FULL, tolerance: CPU_TOLERANCE},
+   cases: FULL, family: CPU_FAMILY, tolerance: CPU_TOLERANCE},
   {name: 'cpu/typescript', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'typescript'}, where: 'node',
-   cases: FULL, tolerance: CPU_TOLERANCE},
+   cases: FULL, family: CPU_FAMILY, tolerance: CPU_TOLERANCE},
   // tfjs's wasm backend, single-threaded in Node; its Conv2D is checked on every 5th case.
   // IS_TEST off: under it tfjs's engine counts the copies wasm's Identity makes of the tensors
   // a custom-gradient op saves as leaks (tfjs's own fusedMatMul__op trips it too); the
@@ -70,17 +82,18 @@ export const TARGETS: Target[] = [
   {name: 'wasm backend', backend: 'wasm', flags: {IS_TEST: false}, where: 'node',
    modules: ['@tensorflow/tfjs-backend-wasm'],
    cases: {...FULL, ownReferenceEvery: 5}, referenceBackend: 'cpu', ownReferenceIsTfjsWasm: true,
-   tolerance: CPU_TOLERANCE},
+   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6}, tolerance: CPU_TOLERANCE},
   // In the page 'auto' picks the wasm GEMM (main thread); fewer cases, Node covers the rest.
   {name: 'cpu', backend: 'cpu', flags: {}, where: 'browser',
    cases: {...FULL, parityConv2d: 300, parityConv1d: 100, fused: 70, gradConv2d: 40, gradTiled: 30,
            gradConv1d: 20, col2im: 15, gradFused: 21},
-   tolerance: CPU_TOLERANCE},
+   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6}, tolerance: CPU_TOLERANCE},
   // SwiftShader compiles each new shape's shaders slowly: a subset of the cases.
   {name: 'webgl', backend: 'webgl', flags: {}, where: 'browser',
    cases: {parityConv2d: 300, parityConv1d: 100, ownReferenceEvery: 5, fused: 7,
            fusedNoTfjsPath: 7, gradConv2d: 8, gradNumerical: 1, gradTiled: 6, gradConv1d: 2,
            col2im: 2, gradFused: 7, gradMaxInputSize: 1500, gradTiledMinPositions: 4},
+   family: {ops: [], parity: 12, tiled: 4, gradients: 2, standIns: ['Conv2D', 'FusedConv2D']},
    // Half-float render targets need 2e-2 (the browser runner checks the context).
    tolerance: {forward: 1e-4, gradient: 1e-3}},
 ];

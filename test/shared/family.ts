@@ -1,0 +1,189 @@
+/**
+ * The convolution family's bodies: each op (grouped conv2d, depthwise, fused depthwise,
+ * transposed, 3D) over a seeded random sweep against references from tfjs's own ops
+ * (test/helpers/family_cases.ts), computed on the reference backend; their gradients
+ * against the references' tfjs gradients; and the stand-ins useIm2col swaps in, against
+ * stock tfjs.
+ */
+import {FamilyCase, familyCases, FamilyOp, referenceFamily, referenceOp} from '../helpers/family_cases';
+import {relativeError} from '../helpers/conv_cases';
+import {label, Lib, memory, onBackend, Tensor, Tf} from './types';
+
+export interface FamilyArg {
+  op: FamilyOp;
+  seed: number;
+  from: number;
+  to: number;
+  /** Where the references run (default cpu). */
+  referenceBackend?: string;
+  /** IM2COL_WORKSPACE_BYTES while the op runs (the default budget where absent). */
+  workspaceBytes?: number;
+}
+
+export interface FamilyResult {
+  index: number;
+  label: string;
+  shape: number[];
+  expectedShape: number[];
+  error: number;
+  leakedTensors: number;
+  leakedBytes: number;
+  /** The largest patch workspace the op's kernels used, in bytes. */
+  peakWorkspaceBytes: number;
+}
+
+/** The op of a case on this package's API. */
+export function runFamilyOp(lib: Lib, tf: Tf, c: FamilyCase, x: Tensor, filter: Tensor): Tensor {
+  const [strides, dilations] = [c.strides, c.dilations] as never[];
+  switch (c.op) {
+    case 'grouped':
+      return lib.im2colConv2d(x as never, filter as never, strides, c.pad, c.dataFormat as never, dilations);
+    case 'depthwise':
+      return lib.im2colDepthwiseConv2d(x as never, filter as never, strides, c.pad,
+                                       c.dataFormat as never, dilations);
+    case 'fusedDepthwise':
+      return lib.fusedIm2colDepthwiseConv2d({
+        x: x as never, filter: filter as never, strides, pad: c.pad, dataFormat: c.dataFormat as never,
+        dilations, activation: c.activation,
+        bias: c.bias == null ? undefined : tf.tensor(c.bias, c.biasShape),
+        preluActivationWeights: c.alpha == null ? undefined : tf.tensor(c.alpha),
+        leakyreluAlpha: 0.2
+      });
+    case 'transpose':
+      return lib.im2colConv2dTranspose(x as never, filter as never, c.outputShape as never, strides,
+                                       c.pad, undefined, c.dataFormat as never, dilations);
+    case 'conv3d':
+      return lib.im2colConv3d(x as never, filter as never, strides, c.pad as never,
+                              c.dataFormat as never, dilations);
+  }
+}
+
+export function familyParity(tf: Tf, lib: Lib, arg: FamilyArg): FamilyResult[] {
+  const cases = familyCases(arg.op, arg.seed, arg.to);
+  const results: FamilyResult[] = [];
+  for (let index = arg.from; index < arg.to; index++) {
+    const c = cases[index];
+    const expected = onBackend(tf, arg.referenceBackend ?? 'cpu', () => referenceFamily(tf, c));
+    const x = tf.tensor(c.x, c.xShape);
+    const filter = tf.tensor(c.filter, c.filterShape);
+    const budget = tf.env().getNumber(lib.WORKSPACE_BYTES_FLAG);
+    if (arg.workspaceBytes != null) tf.env().set(lib.WORKSPACE_BYTES_FLAG, arg.workspaceBytes);
+    let values: ArrayLike<number>, shape: number[], start, end, peakWorkspaceBytes: number;
+    try {
+      const run = () => tf.tidy(() => runFamilyOp(lib, tf, c, x, filter));
+      // The first run uploads; the second must leave memory as it found it.
+      run().dispose();
+      lib.resetKernelStats();
+      start = memory(tf);
+      const out = run();
+      values = out.dataSync();
+      shape = out.shape;
+      out.dispose();
+      end = memory(tf);
+      peakWorkspaceBytes = lib.kernelStats().peakWorkspaceBytes;
+    } finally {
+      tf.env().set(lib.WORKSPACE_BYTES_FLAG, budget);
+      tf.dispose([x, filter]);
+    }
+    results.push({
+      index, label: label(c), shape, expectedShape: expected.shape,
+      error: relativeError(values, expected.values),
+      leakedTensors: end.numTensors - start.numTensors, leakedBytes: end.gpuBytes - start.gpuBytes,
+      peakWorkspaceBytes
+    });
+  }
+  return results;
+}
+
+export interface FamilyGradResult {
+  index: number;
+  label: string;
+  dxError: number;
+  dFilterError: number;
+  leakedTensors: number;
+}
+
+/**
+ * Gradients of sum(op(x, filter) * r) for x and the filter, against the same of the
+ * reference (tfjs's gradients of tfjs's ops) on the reference backend.
+ */
+export function familyGradients(tf: Tf, lib: Lib, arg: FamilyArg): FamilyGradResult[] {
+  const cases = familyCases(arg.op, arg.seed, arg.to);
+  const results: FamilyGradResult[] = [];
+  for (let index = arg.from; index < arg.to; index++) {
+    const c = cases[index];
+    const loss = (op: (x: Tensor, f: Tensor) => Tensor) => (x: Tensor, f: Tensor) => {
+      const y = op(x, f);
+      // A fixed weighting, so every output's gradient differs.
+      const r = tf.sin(tf.reshape(tf.range(0, y.size), y.shape));
+      return tf.sum(tf.mul(y, r));
+    };
+    const gradients = (op: (x: Tensor, f: Tensor) => Tensor) => {
+      const x = tf.tensor(c.x, c.xShape), f = tf.tensor(c.filter, c.filterShape);
+      const grads = tf.grads(loss(op))([x, f]);
+      const values = grads.map(g => g.dataSync());
+      tf.dispose([x, f, ...grads]);
+      return values;
+    };
+    const expected = onBackend(tf, arg.referenceBackend ?? 'cpu',
+                               () => gradients((x, f) => referenceOp(tf, c, x, f)));
+    const start = memory(tf);
+    const actual = gradients((x, f) => runFamilyOp(lib, tf, c, x, f));
+    const end = memory(tf);
+    results.push({
+      index, label: label(c), dxError: relativeError(actual[0], expected[0]),
+      dFilterError: relativeError(actual[1], expected[1]),
+      leakedTensors: end.numTensors - start.numTensors
+    });
+  }
+  return results;
+}
+
+export interface StandInResult {
+  op: string;
+  error: number;
+  ranOn: string[];
+}
+
+/**
+ * tfjs's own family ops under useIm2col (its stand-ins) against the same ops without it:
+ * tf.depthwiseConv2d, tf.fused.depthwiseConv2d, tf.conv2dTranspose, tf.separableConv2d,
+ * tf.conv3d, tf.conv3dTranspose, and tf.depthwiseConv2d's input gradient; and which
+ * stand-ins ran.
+ */
+export function familyStandIns(tf: Tf, lib: Lib, arg: {kernels?: string[], referenceBackend?: string}):
+    StandInResult[] {
+  const r = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+  const x = r([2, 9, 8, 6], 1), dw = r([3, 3, 6, 2], 2), pw = r([1, 1, 12, 5], 3);
+  const dy = r([2, 5, 4, 7], 4), wt = r([3, 3, 6, 7], 5), bias = r([12], 6);
+  const x3 = r([1, 5, 6, 7, 3], 7), w3 = r([3, 2, 3, 3, 4], 8), dy3 = r([1, 5, 6, 7, 4], 9);
+  const ops: Record<string, () => Tensor> = {
+    depthwiseConv2d: () => tf.depthwiseConv2d(x as never, dw as never, [2, 1], 'same'),
+    fusedDepthwiseConv2d: () => tf.fused.depthwiseConv2d({x: x as never, filter: dw as never,
+        strides: 1, pad: 'valid', bias, activation: 'relu6'}),
+    conv2dTranspose: () => tf.conv2dTranspose(dy as never, wt as never, [2, 9, 8, 6], 2, 'same'),
+    separableConv2d: () => tf.separableConv2d(x as never, dw as never, pw as never, 1, 'same'),
+    conv3d: () => tf.conv3d(x3 as never, w3 as never, [1, 2, 1], 'same'),
+    conv3dTranspose: () => tf.conv3dTranspose(dy3 as never, w3 as never, [1, 5, 6, 7, 3], 1, 'same'),
+    depthwiseInputGradient: () => tf.grad((a: Tensor) => tf.sum(tf.square(
+        tf.depthwiseConv2d(a as never, dw as never, 2, 'valid'))))(x),
+  };
+  const results: StandInResult[] = [];
+  for (const [op, run] of Object.entries(ops)) {
+    // Stock tfjs where it has every kernel (the wasm backend has no depthwise input gradient).
+    const stock = onBackend(tf, arg.referenceBackend ?? tf.getBackend(), run);
+    lib.resetKernelStats();
+    const restore = lib.useIm2col({backends: [tf.getBackend()], kernels: arg.kernels});
+    let switched: Tensor;
+    try {
+      switched = run();
+    } finally {
+      restore();
+    }
+    const ranOn = Object.keys(lib.kernelStats().calls);
+    results.push({op, error: relativeError(switched.dataSync(), stock.dataSync()), ranOn});
+    tf.dispose([stock, switched]);
+  }
+  tf.dispose([x, dw, pw, dy, wt, bias, x3, w3, dy3]);
+  return results;
+}
