@@ -17,9 +17,6 @@ export const webglDriver: BackendDriver<MathBackendWebGL> = {
   switchedKernels: [Conv2D, FusedConv2D],
   unsupported: webglUnsupported,
   conv(backend, x, filter, g, outShape, epilogue) {
-    if (g.groups !== 1) {
-      throw new Error('tfjs-im2col: the webgl grouped convolution is not written yet.');
-    }
     const {epilogue: shaderEpilogue, intermediates} = webglEpilogue(epilogue, backend);
     try {
       // Rank-3 (1D) tensors are the rank-4 ones of height 1: the same textures.
