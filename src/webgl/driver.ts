@@ -4,7 +4,7 @@
  * textures, through MathBackendWebGL.runWebGLProgram.
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {Conv2D, FusedConv2D} from '@tensorflow/tfjs-core';
+import {Conv2D, Conv2DBackpropInput, DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {valueCount} from '../geometry';
 import {runIm2col, runIm2colConv, runIm2colConvTranspose, webglUnsupported} from './conv_im2col';
@@ -14,7 +14,9 @@ import {Col2imProgram} from './programs/col2im_gpu';
 export const webglDriver: BackendDriver<MathBackendWebGL> = {
   backendName: 'webgl',
   switchedByDefault: true,
-  switchedKernels: [Conv2D, FusedConv2D],
+  // The benchmarks show these at least as fast as tfjs's webgl kernels (docs/models.md).
+  switchedKernels: [Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D,
+                    Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput],
   unsupported: webglUnsupported,
   conv(backend, x, filter, g, outShape, epilogue) {
     const {epilogue: shaderEpilogue, intermediates} = webglEpilogue(epilogue, backend);
