@@ -335,7 +335,9 @@ export class WasmIm2colSource implements PatchSource {
 
   scratchFloats(maxRows: number): number {
     const g = this.g;
-    this.bandRows = Math.min(g.inHeight, bandRows(g, maxRows) + this.spareRows);
+    // Channels-first bands are loaded whole per tile: no room to spare.
+    const spare = g.dataFormat === 'channelsLast' ? this.spareRows : 0;
+    this.bandRows = Math.min(g.inHeight, bandRows(g, maxRows) + spare);
     return this.bandRows * g.inWidth * g.inChannels;
   }
 
