@@ -6,7 +6,8 @@
  *     gemm/gemm_wasm.ts, which writes only into that GEMM's memory);
  *   - a grouped convolution would run one GEMM per group, B a column slice of the filter
  *     (bOffset, ldb = outChannels) and a source over that group's channel slice;
- *   - depthwise, a source per channel (or a grouped one with one channel per group);
+ *   - depthwise: the same im2col rows, multiplied channel by channel instead of by a GEMM
+ *     (depthwise.ts; the wasm module's channelwise product, gemm/gemm_wasm.ts);
  *   - 3D, a vol2col source; a transposed convolution multiplies first and scatters C with
  *     col2im in the epilogue instead.
  */

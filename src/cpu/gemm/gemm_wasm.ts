@@ -8,7 +8,8 @@
  * tile), the A tile and the C tile, which is copied out into the output with the caller's
  * strides. So the memory stays near the patch workspace in size, whatever the input's. One
  * instance serves every call up to RETAINED_BYTES and keeps its memory, so small calls
- * allocate nothing; a larger call gets an instance of its own.
+ * allocate nothing; a larger call gets an instance of its own. A depthwise convolution's
+ * plan (WasmChannelwisePlan) lays out the same regions for the module's channelwise product.
  */
 import type {ConvGeometry} from '../../geometry';
 import type {PatchSource} from '../patch_source';
@@ -23,6 +24,15 @@ interface GemmExports {
   gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, k: number,
        n: number): void;
   packB(src: number, ldb: number, dst: number, k: number, n: number, width: number): number;
+  channelwise(a: number, lda: number, w: number, c: number, ldc: number, m: number, taps: number,
+              channels: number): void;
+  im2colChannelwise(x: number, a: number, rows: number, microRows: number, outRow: number,
+                    outCol: number, rowStep: number, colStep: number, channelStep: number,
+                    inHeight: number, inWidth: number, inChannels: number, outHeight: number,
+                    outWidth: number, filterHeight: number, filterWidth: number,
+                    strideHeight: number, strideWidth: number, dilationHeight: number,
+                    dilationWidth: number, padTop: number, padLeft: number, w: number,
+                    c: number, ldc: number, multiplier: number): void;
   im2col(x: number, dst: number, rowGap: number, rows: number, image: number, outRow: number,
          outCol: number, imageStep: number, rowStep: number, colStep: number,
          channelStep: number, inHeight: number, inWidth: number, inChannels: number,
@@ -198,19 +208,117 @@ export const wasmGemm: Gemm = {
       new WasmGemmPlan(b, bOffset, ldb, k, n, maxRows, extraFloats)
 };
 
-/** Floats of the largest input band a tile of `tileRows` patch rows reads. */
-function bandLength(g: ConvGeometry, tileRows: number): number {
+/** Where the module's channelwise product finds its operands, in floats of its memory. */
+interface ChannelwiseProduct {
+  wOffset: number;
+  cOffset: number;
+  ldc: number;
+  multiplier: number;
+  microRows: number;
+}
+
+/**
+ * One depthwise convolution call on one instance, the channelwise counterpart of a GEMM plan:
+ *   out[r, ch * multiplier + j] =
+ *       sum over taps t of A[r, t * channels + ch] * W[t, ch * multiplier + j],
+ * A the patch rows ((kh, kw, c) order) that the module's im2col writes from the input band,
+ * micro-tile by micro-tile, each multiplied while it is in L1. Memory: [W: multiplier blocks
+ * of taps×cPad][band][A: microRows×taps·channels][C: tileRows×multiplier·cPad], cPad the
+ * channels rounded up to f32x4 lanes; W block j holds the filter's column j of every channel,
+ * so the product runs on whole vectors of channels.
+ */
+export class WasmChannelwisePlan {
+  private readonly heap: Float32Array;
+  private readonly source: WasmIm2colSource;
+  private readonly product: ChannelwiseProduct;
+  private readonly scratchOffset: number;
+  private readonly aOffset: number;
+  private readonly channels: number;
+  private readonly cPad: number;
+
+  /**
+   * Copies the filter ([taps, channels * multiplier], tfjs's depthwise layout) in and makes
+   * room for tiles of up to `tileRows` output rows, `microRows` patch rows at a time;
+   * WasmMemoryError where the memory cannot be had.
+   */
+  constructor(x: Float32Array, g: ConvGeometry, filter: Float32Array, tileRows: number,
+              microRows: number) {
+    const channels = this.channels = g.inChannels;
+    const multiplier = g.outChannels / channels;
+    const taps = g.filterHeight * g.filterWidth;
+    const cPad = this.cPad = roundUp(channels, 4);
+    // The band keeps a tile's worth of spare input rows, so most tiles copy only new rows.
+    const source = this.source = new WasmIm2colSource(x, g, bandRows(g, tileRows));
+    const wLength = multiplier * taps * cPad;
+    this.scratchOffset = wLength;
+    this.aOffset = roundUp(wLength + source.scratchFloats(tileRows), 4);
+    // Rows go 4 at a time; the last vector of the last row reads up to 3 floats past it.
+    const cOffset = roundUp(this.aOffset + roundUp(microRows, 4) * taps * channels + 4, 4);
+    const ldc = multiplier * cPad;
+    const {heap} = gemmInstance(cOffset + (tileRows + 3) * ldc);
+    this.heap = heap;
+    this.product = {wOffset: 0, cOffset, ldc, multiplier, microRows};
+    const outChannels = channels * multiplier;
+    for (let j = 0; j < multiplier; j++) {
+      for (let t = 0; t < taps; t++) {
+        const to = (j * taps + t) * cPad, from = t * outChannels + j;
+        for (let ch = 0; ch < channels; ch++) heap[to + ch] = filter[from + ch * multiplier];
+        heap.fill(0, to + channels, to + cPad);
+      }
+    }
+  }
+
+  /**
+   * Output rows [row0, row0 + rows) (rows ≤ tileRows; channels-first, within one image),
+   * output channel o of row i to out[offset + i * rowStride + o * colStride].
+   */
+  run(row0: number, rows: number, out: Float32Array, offset: number, rowStride: number,
+      colStride: number): void {
+    const {heap, product, channels, cPad} = this;
+    const {multiplier, ldc, cOffset} = product;
+    this.source.fillChannelwise(row0, rows, heap, this.aOffset, this.scratchOffset, product);
+    if (multiplier === 1) {
+      if (colStride === 1 && rowStride === channels && cPad === channels &&
+          rows * channels > 64) {
+        out.set(heap.subarray(cOffset, cOffset + rows * channels), offset);
+      } else if (colStride === 1) {
+        for (let i = 0; i < rows; i++) {
+          const row = cOffset + i * ldc, at = offset + i * rowStride;
+          for (let ch = 0; ch < channels; ch++) out[at + ch] = heap[row + ch];
+        }
+      } else {
+        for (let ch = 0; ch < channels; ch++) {
+          const column = offset + ch * colStride;
+          for (let i = 0; i < rows; i++) {
+            out[column + i * rowStride] = heap[cOffset + i * ldc + ch];
+          }
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < rows; i++) {
+      const row = cOffset + i * ldc, at = offset + i * rowStride;
+      for (let ch = 0, o = at; ch < channels; ch++) {
+        for (let j = 0; j < multiplier; j++, o += colStride) out[o] = heap[row + j * cPad + ch];
+      }
+    }
+  }
+}
+
+/** Input rows the patches of a tile of `tileRows` output positions read. */
+function bandRows(g: ConvGeometry, tileRows: number): number {
   const outRows = Math.min(g.outHeight, Math.ceil((tileRows - 1) / g.outWidth) + 1);
-  const inRows = Math.min(g.inHeight,
+  return Math.min(g.inHeight,
       (outRows - 1) * g.strideHeight + (g.filterHeight - 1) * g.dilationHeight + 1);
-  return inRows * g.inWidth * g.inChannels;
 }
 
 /**
  * The module's im2col: per tile, the input rows its patches read are copied into the
- * scratch (the band; kept while the next tile reads the same rows), and the module writes
- * the patch rows from there with block copies. It writes only into a wasm GEMM plan's
- * memory: use it with that GEMM, `dst` the plan's `a` and `scratch` the plan's scratch.
+ * scratch (the band), and the module writes the patch rows from there with block copies.
+ * Channels-last bands are kept across tiles: rows already in the band are not copied again,
+ * only the new ones after them (with `spareRows` input rows of room beyond one tile's band,
+ * the kept rows move to the front only when that room runs out). It writes only into a wasm
+ * plan's memory: use it with that plan, `dst` the plan's `a` and `scratch` its scratch.
  */
 export class WasmIm2colSource implements PatchSource {
   private heap: Float32Array|undefined;
@@ -219,15 +327,41 @@ export class WasmIm2colSource implements PatchSource {
   private bandImage = -1;
   private bandFirst = 0;
   private bandEnd = 0;
+  /** Input rows the band has room for (channels last). */
+  private bandRows = 0;
 
-  constructor(private readonly x: Float32Array, private readonly g: ConvGeometry) {}
+  constructor(private readonly x: Float32Array, private readonly g: ConvGeometry,
+              private readonly spareRows = 0) {}
 
   scratchFloats(maxRows: number): number {
-    return bandLength(this.g, maxRows);
+    const g = this.g;
+    // Channels-first bands are loaded whole per tile: no room to spare.
+    const spare = g.dataFormat === 'channelsLast' ? this.spareRows : 0;
+    this.bandRows = Math.min(g.inHeight, bandRows(g, maxRows) + spare);
+    return this.bandRows * g.inWidth * g.inChannels;
   }
 
   fill(flatRow0: number, rows: number, dst: Float32Array, dstOffset: number, lda: number,
        scratch: Float32Array, scratchOffset: number): void {
+    this.walk(flatRow0, rows, dst, dstOffset, lda, scratch, scratchOffset);
+  }
+
+  /**
+   * Patch rows [flatRow0, flatRow0 + rows) (channels-first: within one image) through the
+   * module's channelwise product, micro-tile by micro-tile in `a` (room for
+   * `product.microRows` rows rounded up to 4, taps·channels floats apart, at aOffset);
+   * output row r of the tile at C row r.
+   */
+  fillChannelwise(flatRow0: number, rows: number, heap: Float32Array, aOffset: number,
+                  scratchOffset: number, product: ChannelwiseProduct): void {
+    this.walk(flatRow0, rows, heap, aOffset, this.g.filterHeight * this.g.filterWidth *
+              this.g.inChannels, heap, scratchOffset, product);
+  }
+
+  /** fill and fillChannelwise: per image's share of the tile, the band, then the module. */
+  private walk(flatRow0: number, rows: number, dst: Float32Array, dstOffset: number,
+               lda: number, scratch: Float32Array, scratchOffset: number,
+               product?: ChannelwiseProduct): void {
     // A plan's `a` and `scratch` are one view of its whole memory. The last such view is
     // remembered, so a small call pays no typed-array accessor per tile.
     if (dst !== lastView) {
@@ -257,7 +391,9 @@ export class WasmIm2colSource implements PatchSource {
     const k = g.filterHeight * g.filterWidth * inChannels;
     const rowsPerImage = outHeight * outWidth;
     const dstAt = 4 * dstOffset;
-    // Tiles may span images: one im2col call per image's share of the tile.
+    const channelsLast = g.dataFormat === 'channelsLast';
+    const rowStep = channelsLast ? inWidth * inChannels : inWidth;
+    // Tiles may span images: one module call per image's share of the tile.
     for (let done = 0; done < rows;) {
       const flatRow = flatRow0 + done;
       const image = Math.floor(flatRow / rowsPerImage);
@@ -272,40 +408,61 @@ export class WasmIm2colSource implements PatchSource {
       this.loadBand(image, first, end);
       // Band layout: NHWC rows as they are; NCHW one block of rows per channel. The input
       // address the module computes for (row, column, channel) lands in the band when
-      // its base is moved back by `first` rows (i32 arithmetic wraps, so it may go below 0).
-      const channelsLast = g.dataFormat === 'channelsLast';
-      const rowStep = channelsLast ? inWidth * inChannels : inWidth;
+      // its base is moved back by the band's first row (i32 arithmetic wraps, so it may go
+      // below 0).
+      const x = 4 * (bandAt - this.bandFirst * rowStep);
+      const colStep = channelsLast ? inChannels : 1;
       // One channel in NCHW lies like NHWC: its columns are contiguous.
-      const channelStep = channelsLast || inChannels === 1 ? 1 : Math.max(0, end - first) * inWidth;
-      exports.im2col(4 * (bandAt - first * rowStep), dstAt + 4 * done * lda, 4 * (lda - k),
-          count, 0, outRow, outCol, 0, rowStep, channelsLast ? inChannels : 1, channelStep,
-          inHeight, inWidth, inChannels, outHeight, outWidth, g.filterHeight, g.filterWidth,
-          g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padInfo.top,
-          g.padInfo.left);
+      const channelStep = channelsLast || inChannels === 1 ? 1 :
+          Math.max(0, this.bandEnd - this.bandFirst) * inWidth;
+      if (product === undefined) {
+        exports.im2col(x, dstAt + 4 * done * lda, 4 * (lda - k), count, 0, outRow, outCol, 0,
+            rowStep, colStep, channelStep, inHeight, inWidth, inChannels, outHeight,
+            outWidth, g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth,
+            g.dilationHeight, g.dilationWidth, g.padInfo.top, g.padInfo.left);
+      } else {
+        exports.im2colChannelwise(x, dstAt, count, product.microRows, outRow, outCol, rowStep,
+            colStep, channelStep, inHeight, inWidth, inChannels, outHeight, outWidth,
+            g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight,
+            g.dilationWidth, g.padInfo.top, g.padInfo.left, 4 * product.wOffset,
+            4 * (product.cOffset + done * product.ldc), product.ldc, product.multiplier);
+      }
       done += count;
     }
   }
 
-  /** Copies input rows [first, end) of `image` into the band, unless they are there. */
+  /** Makes input rows [first, end) of `image` readable in the band. */
   private loadBand(image: number, first: number, end: number): void {
-    if (end <= first ||
-        (image === this.bandImage && first === this.bandFirst && end === this.bandEnd)) {
-      return;
-    }
-    const {x, g} = this;
+    if (end <= first) return;
+    const {x, g, bandAt} = this;
     const {inHeight, inWidth, inChannels} = g;
     const imageAt = image * inHeight * inWidth * inChannels;
+    if (image === this.bandImage && first >= this.bandFirst && end <= this.bandEnd) return;
     if (g.dataFormat === 'channelsLast') {
       const rowLength = inWidth * inChannels;
-      this.copyIn(x, imageAt + first * rowLength, (end - first) * rowLength, this.bandAt);
+      if (image === this.bandImage && first >= this.bandFirst && first <= this.bandEnd) {
+        // The rows from bandEnd on follow the ones kept; when there is no room for them, the
+        // kept rows from `first` on move to the front first.
+        if (end - this.bandFirst > this.bandRows) {
+          const kept = (first - this.bandFirst) * rowLength;
+          this.heap!.copyWithin(bandAt, bandAt + kept,
+                                bandAt + (this.bandEnd - this.bandFirst) * rowLength);
+          this.bandFirst = first;
+        }
+        this.copyIn(x, imageAt + this.bandEnd * rowLength, (end - this.bandEnd) * rowLength,
+                    bandAt + (this.bandEnd - this.bandFirst) * rowLength);
+      } else {
+        this.copyIn(x, imageAt + first * rowLength, (end - first) * rowLength, bandAt);
+        this.bandFirst = first;
+      }
     } else {
       const plane = inHeight * inWidth, block = (end - first) * inWidth;
       for (let c = 0; c < inChannels; c++) {
-        this.copyIn(x, imageAt + c * plane + first * inWidth, block, this.bandAt + c * block);
+        this.copyIn(x, imageAt + c * plane + first * inWidth, block, bandAt + c * block);
       }
+      this.bandFirst = first;
     }
     this.bandImage = image;
-    this.bandFirst = first;
     this.bandEnd = end;
   }
 

@@ -4,7 +4,7 @@ import {typescriptGemm} from './gemm_typescript';
 import {wasmGemm, wasmUnavailableReason} from './gemm_wasm';
 
 export type {CpuGemmName, Gemm, GemmEpilogue, GemmPlan} from './gemm';
-export {WasmIm2colSource} from './gemm_wasm';
+export {WasmChannelwisePlan, WasmIm2colSource} from './gemm_wasm';
 
 /** The CPU GEMMs this engine can run, fastest first ('wasm' only where the module runs). */
 export function availableCpuGemms(): CpuGemmName[] {

@@ -13,6 +13,10 @@
 ;; NR/4 B vectors per step of k.
 ;;
 ;; The host pads m to a multiple of MR (extra A rows are scratch whose C rows it ignores).
+;;
+;; Depthwise convolutions use the im2col with a channelwise product instead of the GEMM
+;; (channelwise, im2colChannelwise below): a patch row's taps times the filter, channel by
+;; channel, f32x4 over the channels.
 (module
   (memory (export "memory") 1)
   (global $KC i32 (i32.const {{KC}}))
@@ -101,10 +105,20 @@
             (f32.ne (local.get $sum) (local.get $sum))))
 
   ;; Copies `bytes` (a multiple of 4) from `src` to `dst`: short patch runs copy faster in
-  ;; 16-byte vectors here than through memory.copy's call out of the module.
+  ;; vectors here (four at a time, then one) than through memory.copy's call out of the module.
   (func $copyBytes (param $dst i32) (param $src i32) (param $bytes i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $dst) (local.get $bytes)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.gt_u (i32.add (local.get $dst) (i32.const 64)) (local.get $end)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+        (v128.store offset=32 (local.get $dst) (v128.load offset=32 (local.get $src)))
+        (v128.store offset=48 (local.get $dst) (v128.load offset=48 (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+        (local.set $src (i32.add (local.get $src) (i32.const 64)))
+        (br $blocks)))
     (block $vectorsDone
       (loop $vectors
         (br_if $vectorsDone (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
@@ -120,14 +134,72 @@
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (br $words))))
 
+  ;; The channelwise product of a depthwise convolution, over m rows (a multiple of 4) of A
+  ;; at $a (lda floats a row; taps of `channels` floats each, (tap, channel) order):
+  ;;   C[r, ch] = sum over taps t of A[r, t * channels + ch] * W[t, ch],
+  ;; W at $w with its taps `channels` rounded up to 4 floats apart, C at $c (ldc floats a row,
+  ;; ldc at least channels rounded up to 4). Channels go 4 at a time (f32x4); a last vector's
+  ;; extra lanes read past their tap and land in C's padding. Four rows share each load of W.
+  ;; Byte addresses.
+  (func $channelwise (export "channelwise") (param $a i32) (param $lda i32) (param $w i32)
+      (param $c i32) (param $ldc i32) (param $m i32) (param $taps i32) (param $channels i32)
+    (local $lda1 i32) (local $lda2 i32) (local $lda3 i32) (local $ldc1 i32)
+    (local $tapBytes i32) (local $wTapBytes i32) (local $wBytes i32) (local $j i32)
+    (local $p i32) (local $q i32) (local $wEnd i32) (local $to i32)
+    (local $wv v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $lda1 (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $lda2 (i32.shl (local.get $lda) (i32.const 3)))
+    (local.set $lda3 (i32.add (local.get $lda1) (local.get $lda2)))
+    (local.set $ldc1 (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $tapBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $wTapBytes (i32.and (i32.add (local.get $tapBytes) (i32.const 12))
+                                   (i32.const -16)))
+    (local.set $wBytes (i32.mul (local.get $taps) (local.get $wTapBytes)))
+    (loop $rows
+      (local.set $j (i32.const 0))
+      (loop $vectors
+        (local.set $s0 (v128.const i32x4 0 0 0 0))
+        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $s2 (v128.const i32x4 0 0 0 0))
+        (local.set $s3 (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.add (local.get $a) (local.get $j)))
+        (local.set $q (i32.add (local.get $w) (local.get $j)))
+        (local.set $wEnd (i32.add (local.get $q) (local.get $wBytes)))
+        (loop $tap
+          (local.set $wv (v128.load (local.get $q)))
+          (local.set $s0 (f32x4.add (local.get $s0)
+              (f32x4.mul (v128.load (local.get $p)) (local.get $wv))))
+          (local.set $s1 (f32x4.add (local.get $s1)
+              (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $lda1))) (local.get $wv))))
+          (local.set $s2 (f32x4.add (local.get $s2)
+              (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $lda2))) (local.get $wv))))
+          (local.set $s3 (f32x4.add (local.get $s3)
+              (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $lda3))) (local.get $wv))))
+          (local.set $p (i32.add (local.get $p) (local.get $tapBytes)))
+          (local.set $q (i32.add (local.get $q) (local.get $wTapBytes)))
+          (br_if $tap (i32.lt_u (local.get $q) (local.get $wEnd))))
+        (local.set $to (i32.add (local.get $c) (local.get $j)))
+        (v128.store (local.get $to) (local.get $s0))
+        (local.set $to (i32.add (local.get $to) (local.get $ldc1)))
+        (v128.store (local.get $to) (local.get $s1))
+        (local.set $to (i32.add (local.get $to) (local.get $ldc1)))
+        (v128.store (local.get $to) (local.get $s2))
+        (v128.store (i32.add (local.get $to) (local.get $ldc1)) (local.get $s3))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $vectors (i32.lt_u (local.get $j) (local.get $wTapBytes))))
+      (local.set $a (i32.add (local.get $a) (i32.shl (local.get $lda) (i32.const 4))))
+      (local.set $c (i32.add (local.get $c) (i32.shl (local.get $ldc) (i32.const 4))))
+      (local.set $m (i32.sub (local.get $m) (i32.const 4)))
+      (br_if $rows (i32.gt_s (local.get $m) (i32.const 0)))))
+
   ;; im2col: writes `rows` patch rows (taps in (kh, kw, c) order, zeros over the padding)
   ;; to `dst`, one every tapRowBytes * filterHeight + rowGap bytes (rowGap: the bytes between
   ;; one row's end and the next row, as A's leading dimension leaves them), from output
   ;; position (image, outRow, outCol) on. The input is addressed by
   ;; float strides per image, input row, input column and channel, so one loop serves NHWC
   ;; (channels contiguous: whole runs are block copies) and NCHW (one float at a time).
-  (func (export "im2col") (param $x i32) (param $dst i32) (param $rowGap i32) (param $rows i32)
-      (param $image i32) (param $outRow i32) (param $outCol i32)
+  (func $im2col (export "im2col") (param $x i32) (param $dst i32) (param $rowGap i32)
+      (param $rows i32) (param $image i32) (param $outRow i32) (param $outCol i32)
       (param $imageStep i32) (param $rowStep i32) (param $colStep i32) (param $channelStep i32)
       (param $inHeight i32) (param $inWidth i32) (param $inChannels i32)
       (param $outHeight i32) (param $outWidth i32) (param $filterHeight i32)
@@ -137,8 +209,11 @@
     (local $tapBytes i32) (local $tapRowBytes i32) (local $inRow0 i32) (local $inCol0 i32)
     (local $kwFirst i32) (local $kwEnd i32) (local $kh i32) (local $kw i32) (local $c i32)
     (local $inRow i32) (local $base i32) (local $src i32) (local $to i32) (local $reach i32)
+    (local $span i32)
     (local.set $tapBytes (i32.shl (local.get $inChannels) (i32.const 2)))
     (local.set $tapRowBytes (i32.mul (local.get $tapBytes) (local.get $filterWidth)))
+    (local.set $span (i32.add (i32.mul (i32.sub (local.get $filterWidth) (i32.const 1))
+                                       (local.get $dilationWidth)) (i32.const 1)))
     (block $done
       (br_if $done (i32.eqz (local.get $rows)))
       (loop $row
@@ -155,14 +230,18 @@
               (local.get $dilationWidth)))))
         (if (i32.gt_u (local.get $kwFirst) (local.get $filterWidth))
           (then (local.set $kwFirst (local.get $filterWidth))))
+        ;; A window that ends inside the row (most) needs no division.
         (local.set $reach (i32.sub (local.get $inWidth) (local.get $inCol0)))
-        (local.set $kwEnd (i32.const 0))
-        (if (i32.gt_s (local.get $reach) (i32.const 0))
-          (then (local.set $kwEnd (i32.div_u
-              (i32.add (local.get $reach) (i32.sub (local.get $dilationWidth) (i32.const 1)))
-              (local.get $dilationWidth)))))
-        (if (i32.gt_u (local.get $kwEnd) (local.get $filterWidth))
-          (then (local.set $kwEnd (local.get $filterWidth))))
+        (local.set $kwEnd (local.get $filterWidth))
+        (if (i32.lt_s (local.get $reach) (local.get $span))
+          (then
+            (local.set $kwEnd (i32.const 0))
+            (if (i32.gt_s (local.get $reach) (i32.const 0))
+              (then (local.set $kwEnd (i32.div_u
+                  (i32.add (local.get $reach) (i32.sub (local.get $dilationWidth) (i32.const 1)))
+                  (local.get $dilationWidth)))))
+            (if (i32.gt_u (local.get $kwEnd) (local.get $filterWidth))
+              (then (local.set $kwEnd (local.get $filterWidth))))))
         (if (i32.lt_u (local.get $kwEnd) (local.get $kwFirst))
           (then (local.set $kwEnd (local.get $kwFirst))))
         (local.set $kh (i32.const 0))
@@ -242,4 +321,51 @@
                 (local.set $image (i32.add (local.get $image) (i32.const 1)))))))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br_if $row (local.get $rows)))))
+
+  ;; A depthwise convolution's rows in micro-tiles small enough to stay in L1: im2col writes
+  ;; microRows patch rows (at most; a multiple of 4) to $a, then channelwise multiplies them,
+  ;; once per filter column j of the channel multiplier (W block j is taps·cPad floats from
+  ;; $w on, C columns j·cPad on, cPad the channels rounded up to 4), C rows from $c on, ldc
+  ;; floats apart. The other parameters are im2col's, for one image (image 0, imageStep 0).
+  (func (export "im2colChannelwise") (param $x i32) (param $a i32) (param $rows i32)
+      (param $microRows i32) (param $outRow i32) (param $outCol i32) (param $rowStep i32)
+      (param $colStep i32) (param $channelStep i32) (param $inHeight i32) (param $inWidth i32)
+      (param $inChannels i32) (param $outHeight i32) (param $outWidth i32)
+      (param $filterHeight i32) (param $filterWidth i32) (param $strideHeight i32)
+      (param $strideWidth i32) (param $dilationHeight i32) (param $dilationWidth i32)
+      (param $padTop i32) (param $padLeft i32) (param $w i32) (param $c i32) (param $ldc i32)
+      (param $multiplier i32)
+    (local $n i32) (local $taps i32) (local $lda i32) (local $cPadBytes i32) (local $j i32)
+    (local.set $taps (i32.mul (local.get $filterHeight) (local.get $filterWidth)))
+    (local.set $lda (i32.mul (local.get $taps) (local.get $inChannels)))
+    (local.set $cPadBytes (i32.and (i32.add (i32.shl (local.get $inChannels) (i32.const 2))
+                                            (i32.const 12)) (i32.const -16)))
+    (loop $tiles
+      (local.set $n (select (local.get $microRows) (local.get $rows)
+                            (i32.lt_u (local.get $microRows) (local.get $rows))))
+      (call $im2col (local.get $x) (local.get $a) (i32.const 0) (local.get $n) (i32.const 0)
+          (local.get $outRow) (local.get $outCol) (i32.const 0) (local.get $rowStep)
+          (local.get $colStep) (local.get $channelStep) (local.get $inHeight)
+          (local.get $inWidth) (local.get $inChannels) (local.get $outHeight)
+          (local.get $outWidth) (local.get $filterHeight) (local.get $filterWidth)
+          (local.get $strideHeight) (local.get $strideWidth) (local.get $dilationHeight)
+          (local.get $dilationWidth) (local.get $padTop) (local.get $padLeft))
+      (local.set $j (i32.const 0))
+      (loop $columns
+        (call $channelwise (local.get $a) (local.get $lda)
+            (i32.add (local.get $w) (i32.mul (i32.mul (local.get $j) (local.get $taps))
+                                             (local.get $cPadBytes)))
+            (i32.add (local.get $c) (i32.mul (local.get $j) (local.get $cPadBytes)))
+            (local.get $ldc) (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4))
+            (local.get $taps) (local.get $inChannels))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $columns (i32.lt_u (local.get $j) (local.get $multiplier))))
+      (local.set $c (i32.add (local.get $c)
+          (i32.shl (i32.mul (local.get $n) (local.get $ldc)) (i32.const 2))))
+      (local.set $outCol (i32.add (local.get $outCol) (local.get $n)))
+      (local.set $outRow (i32.add (local.get $outRow)
+                                  (i32.div_u (local.get $outCol) (local.get $outWidth))))
+      (local.set $outCol (i32.rem_u (local.get $outCol) (local.get $outWidth)))
+      (local.set $rows (i32.sub (local.get $rows) (local.get $n)))
+      (br_if $tiles (local.get $rows))))
 )
