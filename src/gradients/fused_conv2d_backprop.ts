@@ -3,7 +3,7 @@
  * gradient goes back through the activation (every fused activation, where tfjs 4.22 has
  * only linear and relu), then through the convolution (conv2d_backprop) and the bias.
  */
-import {add, cast, engine, greater, less, logicalAnd, mul, reshape, scalar, step, sub, sum, Tensor, Tensor4D, where} from '@tensorflow/tfjs-core';
+import {add, cast, engine, greater, less, logicalAnd, mul, reshape, scalar, step, sub, sum, Tensor, Tensor4D, where, zeros} from '@tensorflow/tfjs-core';
 import {alignedOperandShape, Conv2dSettings, DEFAULT_LEAKYRELU_ALPHA, FusedActivation} from '../geometry';
 import {FusedIm2colConv2D, FusedIm2colConv2DAttrs} from '../kernel_names';
 import {conv2dBackprop} from './conv2d_backprop';
@@ -72,6 +72,14 @@ const ACTIVATION_GRADIENTS: Record<FusedActivation, ActivationGradient> = {
 export function fusedConv2dBackprop(dy: Tensor4D, saved: FusedConv2dSaved,
                                     attrs: FusedIm2colConv2DAttrs): FusedConv2dGradients {
   const {bias} = saved;
+  if (dy.size === 0) {
+    // An empty output: every gradient is zero (tfjs's webgl ops cannot reshape empty tensors
+    // with an inferred size).
+    const alpha = saved.preluActivationWeights;
+    return {dx: zeros(saved.x.shape), dFilter: zeros(saved.filter.shape),
+            dBias: bias == null ? undefined : zeros(bias.shape),
+            dPreluActivationWeights: alpha == null ? undefined : zeros(alpha.shape)};
+  }
   const activation = (attrs.activation ?? 'linear') as FusedActivation;
   const {dz, dPreluActivationWeights} = ACTIVATION_GRADIENTS[activation](dy, saved, attrs);
   const conv = conv2dBackprop(dz as Tensor4D, saved.x, saved.filter, attrs);

@@ -50,6 +50,8 @@ export interface Target {
   ownReferenceIsTfjsWasm?: boolean;
   /** The family ops (test/shared/family.ts) this target runs, with their case counts. */
   family: {ops: FamilyOp[], parity: number, tiled: number, gradients: number,
+           /** IM2COL_WORKSPACE_BYTES of the tiled sweep. */
+           tiledBytes: number,
            /** tfjs kernels the stand-in body swaps (all the driver has, or a subset). */
            standIns: string[]};
   /** Largest relative error allowed: forward results, gradients. */
@@ -71,7 +73,8 @@ const ALL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedD
 /** The kernels useIm2col switches on webgl (src/webgl/driver.ts), all the stand-in body swaps. */
 const WEBGL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
                          'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput'];
-const CPU_FAMILY = {ops: ALL_FAMILY_OPS, parity: 80, tiled: 24, gradients: 16, standIns: ALL_STAND_INS};
+const CPU_FAMILY = {ops: ALL_FAMILY_OPS, parity: 80, tiled: 24, tiledBytes: 512, gradients: 16,
+                    standIns: ALL_STAND_INS};
 
 export const TARGETS: Target[] = [
   {name: 'cpu/wasm', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'wasm'}, where: 'node',
@@ -97,7 +100,7 @@ export const TARGETS: Target[] = [
            fusedNoTfjsPath: 7, gradConv2d: 8, gradNumerical: 1, gradTiled: 6, gradConv1d: 2,
            col2im: 2, gradFused: 7, gradMaxInputSize: 1500, gradTiledMinPositions: 4},
    family: {ops: ['grouped', 'depthwise', 'fusedDepthwise', 'transpose'], parity: 12, tiled: 4,
-            gradients: 2, standIns: WEBGL_STAND_INS},
+            tiledBytes: 4096, gradients: 2, standIns: WEBGL_STAND_INS},
    // Half-float render targets need 2e-2 (the browser runner checks the context).
    tolerance: {forward: 1e-4, gradient: 1e-3}},
 ];
