@@ -112,6 +112,9 @@ export function familyGradients(tf: Tf, lib: Lib, arg: FamilyArg): FamilyGradRes
   const results: FamilyGradResult[] = [];
   for (let index = arg.from; index < arg.to; index++) {
     const c = cases[index];
+    // tfjs 4.22's webgl sum refuses an empty tensor (it reshapes to [-1, 0]): an empty
+    // output's loss cannot be formed there. (The cpu targets run those cases.)
+    if (c.xShape[0] === 0 && tf.getBackend() === 'webgl') continue;
     const loss = (op: (x: Tensor, f: Tensor) => Tensor) => (x: Tensor, f: Tensor) => {
       const y = op(x, f);
       // A fixed weighting, so every output's gradient differs.
