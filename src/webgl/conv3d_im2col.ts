@@ -12,13 +12,16 @@
  *
  * The transposed convolution (x's gradient) runs per chunk of dy rows: the GEMM dY · Wᵀ
  * gives that chunk's rows of the patch-matrix gradient, which col2vol adds onto the image.
+ *
+ * 1x1x1, stride-1 NDHWC convolutions (forward and transposed) are 2D 1x1 ones over the same
+ * texels, and run as such (runIm2colConv): a packed input is then read as the patch matrix.
  */
 import {backend_util} from '@tensorflow/tfjs-core';
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {Conv3dGeometry, conv3dGeometry, ConvGeometry, patchLength3d, valueCount} from '../geometry';
-import {maxPatchTexels, packedFilterIsFilterMatrix, planChunks, runGemmPasses, TEXEL_BYTES,
-        texelSize} from './conv_im2col';
+import {maxPatchTexels, OutputChunk, packedFilterIsFilterMatrix, planChunks, runGemmPasses,
+        runIm2colConv, TEXEL_BYTES, texelSize} from './conv_im2col';
 import {Col2volPackedProgram} from './programs/col2vol_packed_gpu';
 import {FilterMatrixPackedProgram} from './programs/filter_matrix_packed_gpu';
 import {FilterMatrixTransposedPackedProgram} from './programs/filter_matrix_transposed_packed_gpu';
@@ -46,6 +49,24 @@ function filterAs2d(g: Conv3dGeometry): ConvGeometry {
 }
 
 /**
+ * A 1x1x1, stride-1 NDHWC convolution is the 1x1 2D convolution of the volume read as
+ * [batch * inDepth, inHeight, inWidth, channels] (the same packed texels), and its output
+ * the 2D one's: the 2D geometry of that (from `channels` to `outChannels`), or null for any
+ * other convolution. The 2D path then reads a packed x as its patch matrix, as it does in 2D.
+ */
+function pointwiseAs2d(g: Conv3dGeometry, channels: number, outChannels: number):
+    ConvGeometry | null {
+  if (g.dataFormat !== 'channelsLast' || g.filterDepth * g.filterHeight * g.filterWidth !== 1 ||
+      g.strideDepth * g.strideHeight * g.strideWidth !== 1) {
+    return null;
+  }
+  const info = backend_util.computeConv2DInfo(
+      [g.batchSize * g.inDepth, g.inHeight, g.inWidth, channels], [1, 1, channels, outChannels],
+      1, 1, 'valid');
+  return {...info, groups: 1};
+}
+
+/**
  * The 3D convolution of x by filter (g.inShape, g.filterShape): vol2col and the GEMM per
  * chunk. Returns the output (g.outShape) and the largest patch texture it used, in bytes.
  */
@@ -57,6 +78,13 @@ export function runVol2colConv(backend: MathBackendWebGL, x: TensorInfo, filter:
     return {out: zeros(backend, g.outShape), workspaceBytes: 0};
   }
   const {batchSize, outChannels, outWidth} = g;
+  const pointwise = pointwiseAs2d(g, g.inChannels, outChannels);
+  if (pointwise != null) {
+    const {out, workspaceBytes} = runIm2colConv(backend, {...x, shape: pointwise.inShape},
+                                                {...filter, shape: pointwise.filterShape},
+                                                pointwise);
+    return {out: {...out, shape: g.outShape}, workspaceBytes};
+  }
   const channelsLast = g.dataFormat === 'channelsLast';
   const rowsPerImage = g.outDepth * g.outHeight;
   const flatPositions = channelsLast && (outWidth % 2 === 0 || rowsPerImage === 1);
@@ -125,7 +153,8 @@ function packedDyIsRows(backend: MathBackendWebGL, dy: TensorInfo, g: Conv3dGeom
  * (g.outShape). Per chunk of dy rows (bounded like the forward patch matrix): dy's rows as a
  * packed [rows, cols, outC] matrix (vol2col of a 1x1x1 convolution over dy, or dy itself),
  * the GEMM by Wᵀ into the chunk's patch-gradient rows, and col2vol adding them onto the
- * image. Returns the image and the largest patch-gradient texture, in bytes.
+ * image (a 1x1x1, stride-1 NDHWC one is the 2D 1x1 convolution of dy by Wᵀ). Returns the
+ * image and the largest patch-gradient texture, in bytes.
  */
 export function runVol2colConvTranspose(backend: MathBackendWebGL, dy: TensorInfo,
                                         filter: TensorInfo, g: Conv3dGeometry):
@@ -135,11 +164,40 @@ export function runVol2colConvTranspose(backend: MathBackendWebGL, dy: TensorInf
     return {out: zeros(backend, g.inShape), workspaceBytes: 0};
   }
   const {batchSize, outChannels, outWidth} = g;
-  const rowsPerImage = g.outDepth * g.outHeight;
-  // The patch-gradient chunk [rows, cols, depth] and dy's rows [rows, cols, outC] must fit.
-  const chunks = planChunks({batchSize, outHeight: rowsPerImage, outWidth,
-                             depth: Math.max(depth, outChannels), rowPairs: false},
-                            maxPatchTexels());
+  // 1x1x1 and stride 1 (NDHWC): the 2D 1x1 convolution of dy by Wᵀ, read as the filter
+  // [1, 1, outC, inC]; col2vol would add each patch row onto its own voxel.
+  const pointwise = pointwiseAs2d(g, outChannels, g.inChannels);
+  // Planned before any work, so a patch row too large for a texture throws first. The
+  // patch-gradient chunk [rows, cols, depth] and dy's rows [rows, cols, outC] must fit.
+  const chunks = pointwise != null ? [] :
+      planChunks({batchSize, outHeight: g.outDepth * g.outHeight, outWidth,
+                  depth: Math.max(depth, outChannels), rowPairs: false}, maxPatchTexels());
+  const taps = g.filterDepth * g.filterHeight * g.filterWidth;
+  const wt = backend.runWebGLProgram(
+      new FilterMatrixTransposedPackedProgram(taps, g.inChannels, outChannels),
+      [{...filter, shape: [taps, g.inChannels, outChannels]}], 'float32', undefined, KEEP_PACKED);
+  try {
+    if (pointwise != null) {
+      const {out, workspaceBytes} = runIm2colConv(backend, {...dy, shape: pointwise.inShape},
+                                                  {...wt, shape: pointwise.filterShape},
+                                                  pointwise);
+      return {out: {...out, shape: g.inShape}, workspaceBytes};
+    }
+    return col2volPasses(backend, dy, wt, g, chunks);
+  } finally {
+    backend.disposeIntermediateTensorInfo(wt);
+  }
+}
+
+/**
+ * The transposed convolution's passes, one per chunk of dy rows: dy's rows, the GEMM by Wᵀ
+ * (`wt`, [outC, patchLength3d] packed), col2vol.
+ */
+function col2volPasses(backend: MathBackendWebGL, dy: TensorInfo, wt: TensorInfo,
+                       g: Conv3dGeometry, chunks: OutputChunk[]):
+    {out: TensorInfo, workspaceBytes: number} {
+  const depth = patchLength3d(g);
+  const {outChannels, outWidth} = g;
   const dyAsRows = chunks.length === 1 && packedDyIsRows(backend, dy, g);
   // dy's rows are the patch matrix of the 1x1x1 convolution over dy.
   const dyGeometry = conv3dGeometry(g.outShape, [1, 1, 1, outChannels, 1], {
@@ -147,10 +205,6 @@ export function runVol2colConvTranspose(backend: MathBackendWebGL, dy: TensorInf
     dataFormat: g.dataFormat === 'channelsLast' ? 'NDHWC' : 'NCDHW'
   });
   const dyVolume = {...dy, shape: volumeAs4d(dyGeometry)};
-  const taps = g.filterDepth * g.filterHeight * g.filterWidth;
-  const wt = backend.runWebGLProgram(
-      new FilterMatrixTransposedPackedProgram(taps, g.inChannels, outChannels),
-      [{...filter, shape: [taps, g.inChannels, outChannels]}], 'float32', undefined, KEEP_PACKED);
   let image: TensorInfo | null = null;
   let workspaceBytes = 0;
   try {
@@ -186,8 +240,6 @@ export function runVol2colConvTranspose(backend: MathBackendWebGL, dy: TensorInf
   } catch (error) {
     if (image != null) backend.disposeIntermediateTensorInfo(image);
     throw error;
-  } finally {
-    backend.disposeIntermediateTensorInfo(wt);
   }
   const result = image as TensorInfo;
   return {out: {dataId: result.dataId, shape: g.inShape, dtype: 'float32'}, workspaceBytes};
