@@ -13,7 +13,8 @@
  * Output: the image (g.inShape) under the rank-4 shape vol2col reads x under (volumeAs4d),
  * packed: NDHWC [batch * inDepth, inHeight, inWidth, inChannels], NCDHW [batch * inChannels,
  * inDepth, inHeight, inWidth]. With NDHWC and an even channel count, one patch texel gives two
- * channels of a voxel.
+ * channels of a voxel. A texel whose voxels no window of the chunk's rows reaches only
+ * carries the previous pass's values over (one read), so a pass costs about its chunk's share.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import type {Conv3dGeometry} from '../../geometry';
@@ -75,13 +76,43 @@ export class Col2volPackedProgram implements GPGPUProgram {
         ${gather('sum += pickValue(getPatchGradient(ri, ci, k), ci, k);')}
         return sum;
       }`;
+    // Whether a window of the chunk's flat output rows reaches input depth d, rows r0 .. r1 of
+    // image b: the flat rows of the windows that do run from (b, first outDepth, first
+    // outRow) to (b, last outDepth, last outRow).
+    const reach = `
+      // Output indices whose window's taps reach input index i: [first, last] (first > last:
+      // none), without dividing negative numbers.
+      ivec2 windows(int i, int pad, int taps, int dilation, int stride, int outSize) {
+        int last = i + pad;
+        int first = last - (taps - 1) * dilation;
+        first = first <= 0 ? 0 : (first + stride - 1) / stride;
+        return ivec2(first, min(last / stride, outSize - 1));
+      }
+
+      bool chunkReaches(int b, int d, int r0, int r1) {
+        ivec2 depths = windows(d, ${g.padInfo.front}, ${g.filterDepth}, ${g.dilationDepth},
+                               ${g.strideDepth}, ${g.outDepth});
+        ivec2 rows = ivec2(windows(r0, ${g.padInfo.top}, ${g.filterHeight}, ${g.dilationHeight},
+                                   ${g.strideHeight}, ${g.outHeight}).x,
+                           windows(r1, ${g.padInfo.top}, ${g.filterHeight}, ${g.dilationHeight},
+                                   ${g.strideHeight}, ${g.outHeight}).y);
+        if (depths.x > depths.y || rows.x > rows.y) return false;
+        int first = (b * ${g.outDepth} + depths.x) * ${g.outHeight} + rows.x;
+        int last = (b * ${g.outDepth} + depths.y) * ${g.outHeight} + rows.y;
+        return last >= chunk.x && first < chunk.x + chunk.z;
+      }`;
+    const carry = accumulate ? 'getPreviousAtOutCoords()' : 'vec4(0.)';
     // The four values of the output texel at o (two columns x two channels, or two rows x two
     // columns of one channel plane).
     let texel: string;
     if (channelsLast) {
       const decode = `
         int b = o.x / ${g.inDepth};
-        int d = o.x - b * ${g.inDepth};`;
+        int d = o.x - b * ${g.inDepth};
+        if (!chunkReaches(b, d, o.y, o.y)) {
+          setOutput(${carry});
+          return;
+        }`;
       texel = pairs ? `${decode}
         vec4 result = vec4(voxelPair(b, d, o.y, o.z, o.w), 0., 0.);
         if (o.z + 1 < ${g.inWidth}) result.zw = voxelPair(b, d, o.y, o.z + 1, o.w);` : `${decode}
@@ -96,6 +127,10 @@ export class Col2volPackedProgram implements GPGPUProgram {
       texel = `
         int b = o.x / ${g.inChannels};
         int channel = o.x - b * ${g.inChannels};
+        if (!chunkReaches(b, o.y, o.z, min(o.z + 1, ${g.inHeight - 1}))) {
+          setOutput(${carry});
+          return;
+        }
         bool lastColumn = o.w + 1 >= ${g.inWidth};
         vec4 result = vec4(voxel(b, o.y, o.z, o.w, channel), 0., 0., 0.);
         if (!lastColumn) result.y = voxel(b, o.y, o.z, o.w + 1, channel);
@@ -106,6 +141,7 @@ export class Col2volPackedProgram implements GPGPUProgram {
     }
     this.userCode = `
       ${PICK_VALUE_GLSL}
+      ${reach}
       ${sums}
 
       void main() {
