@@ -325,6 +325,72 @@ describe('webgl driver: conv3d and conv3dTranspose', () => {
   }, 60000);
 });
 
+describe('webgl driver: outputs downstream', () => {
+  it('feed tfjs ops and the next conv3d (textures stored under other shapes)', async () => {
+    // NDHWC outputs are stored flat ([batch, positions, outC], even width) or as [batch,
+    // oD * oH, oW, outC]; NCDHW ones as [batch * outC * oD, oH, oW] or [batch, outC, oD * oH,
+    // oW]; transposed ones under volumeAs4d. Packed tfjs ops and our own programs read them
+    // under the 5D shape.
+    const list = [
+      {xShape: [1, 3, 4, 6, 4], dataFormat: 'NDHWC'},
+      {xShape: [2, 3, 4, 5, 3], dataFormat: 'NDHWC'},
+      {xShape: [1, 3, 3, 5, 6], dataFormat: 'NCDHW'},
+      {xShape: [1, 2, 3, 4, 6], dataFormat: 'NCDHW'},
+    ];
+    const got = await page.run(async ({tf, driver3d, geometry, random, cases}: any, list: any[]) => {
+      const webgl = tf.backend();
+      const driver = driver3d.webglDriver;
+      const info = (t: any) => ({dataId: t.dataId, shape: t.shape, dtype: t.dtype});
+      const results = [];
+      for (const [i, c] of list.entries()) {
+        const channels = c.dataFormat === 'NDHWC' ? c.xShape[4] : c.xShape[1];
+        const settings = {strides: 1, pad: 'same', dilations: 1, dataFormat: c.dataFormat};
+        const start = {ids: webgl.numDataIds(), bytes: tf.memory().numBytesInGPU};
+        const rng = new random.Random(200 + i);
+        const x = tf.tensor(rng.values(c.xShape.reduce((a: number, b: number) => a * b)), c.xShape);
+        const f1 = tf.tensor(rng.values(27 * channels * 4), [3, 3, 3, channels, 4]);
+        const f2 = tf.tensor(rng.values(8 * 4 * 2), [2, 2, 2, 4, 2]);
+        const g1 = geometry.conv3dGeometry(c.xShape, f1.shape, settings);
+        const g2 = geometry.conv3dGeometry(g1.outShape, f2.shape, settings);
+        const {out, values} = tf.tidy(() => {
+          // Ours: conv3d, a tfjs op on its output, conv3d again, its transpose, a tfjs op.
+          const y1 = tf.engine().makeTensorFromTensorInfo(driver.conv3d(webgl, info(x), info(f1), g1).out);
+          const y1b = tf.mul(y1, 2);
+          const y2 = tf.engine().makeTensorFromTensorInfo(driver.conv3d(webgl, info(y1b), info(f2), g2).out);
+          const dx = tf.engine().makeTensorFromTensorInfo(driver.conv3dTranspose(webgl, info(y2), info(f2), g2).out);
+          const result = tf.sum(tf.add(tf.slice(dx, [0, 0, 0, 0, 1]), 1), 0);
+          return {out: result, values: [y1b.dataSync(), y2.dataSync(), dx.dataSync()]};
+        });
+        const ours = out.dataSync();
+        out.dispose();
+        // The same chain through tfjs's kernels (NDHWC, on webgl).
+        const toLast = (t: any) => c.dataFormat === 'NCDHW' ? tf.transpose(t, [0, 2, 3, 4, 1]) : t;
+        const toFirst = (t: any) => c.dataFormat === 'NCDHW' ? tf.transpose(t, [0, 4, 1, 2, 3]) : t;
+        const expected = tf.tidy(() => {
+          const y1b = tf.mul(tf.conv3d(toLast(x), f1, 1, 'same'), 2);
+          const y2 = tf.conv3d(y1b, f2, 1, 'same');
+          const dx = toFirst(tf.conv3dTranspose(y2, f2, y1b.shape, 1, 'same'));
+          const result = tf.sum(tf.add(tf.slice(dx, [0, 0, 0, 0, 1]), 1), 0);
+          return [toFirst(y1b).dataSync(), toFirst(y2).dataSync(), dx.dataSync(), result.dataSync()];
+        });
+        tf.dispose([x, f1, f2]);
+        const end = {ids: webgl.numDataIds(), bytes: tf.memory().numBytesInGPU};
+        results.push({
+          errors: [...values, ours].map((v, j) => cases.relativeError(v, expected[j])),
+          leaked: [end.ids - start.ids, end.bytes - start.bytes],
+        });
+      }
+      return results;
+    }, list);
+    got.forEach((r, i) => {
+      r.errors.forEach((e: number, j: number) => {
+        if (!(e <= tolerance)) throw new Error(`case ${i}, value ${j}: error ${e}`);
+      });
+      expect(r.leaked).toEqual([0, 0]);
+    });
+  }, 120000);
+});
+
 describe('webgl driver: vol2col', () => {
   it('is the plain loop\'s patch matrix (NDHWC and NCDHW, batch 2, strides, dilations, pads)',
      async () => {
