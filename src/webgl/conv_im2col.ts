@@ -18,7 +18,8 @@
  * (DepthwiseTransposePackedProgram).
  *
  * `runIm2colConv` is the single entry every WebGL conv kernel calls (fused ones pass an
- * epilogue).
+ * epilogue). The 3D convolution (conv3d_im2col.ts) plans its chunks with `planChunks` and
+ * runs the same GEMM passes (`runGemmPasses`).
  */
 import {env, util} from '@tensorflow/tfjs-core';
 import type {TensorInfo} from '@tensorflow/tfjs-core';
@@ -36,7 +37,7 @@ import {Im2colPackedProgram} from './programs/im2col_packed_gpu';
 import {PatchGradientPackedProgram} from './programs/patch_gradient_packed_gpu';
 
 /** Bytes of one packed RGBA float32 texel. */
-const TEXEL_BYTES = 16;
+export const TEXEL_BYTES = 16;
 
 /**
  * A block of output positions: flat output rows [firstRow, firstRow + rows) (flat row =
@@ -50,26 +51,46 @@ export interface OutputChunk {
 }
 
 /**
+ * The output positions a chunk plan covers, as rows of columns: `outHeight` rows per image
+ * (for a 3D convolution the (outDepth, outRow) pairs), `outWidth` positions per row, `depth`
+ * patch values per position. `rowPairs`: output texels hold two rows of one image (NCHW
+ * channel planes).
+ */
+export interface ChunkGrid {
+  batchSize: number;
+  outHeight: number;
+  outWidth: number;
+  depth: number;
+  rowPairs: boolean;
+}
+
+/** The chunk plan of a 2D convolution's output positions (planChunks). */
+export function planOutputChunks(g: ConvGeometry, maxTexels: number): OutputChunk[] {
+  return planChunks({batchSize: g.batchSize, outHeight: g.outHeight, outWidth: g.outWidth,
+                     depth: patchLength(g), rowPairs: g.dataFormat === 'channelsFirst'},
+                    maxTexels);
+}
+
+/**
  * Splits the output positions into chunks whose patch matrix ([rows, cols, depth], packed)
  * has at most `maxTexels` texels: runs of whole output rows where one row fits, else column
  * ranges of one row. Chunks start at even columns, since a packed texel holds two. NCHW
  * output texels hold two rows of one image, so there chunks are whole images, or even runs
  * of rows inside one image, or column ranges of a pair of rows.
  */
-export function planOutputChunks(g: ConvGeometry, maxTexels: number): OutputChunk[] {
-  const {batchSize, outHeight, outWidth} = g;
-  const depthTexels = Math.ceil(patchLength(g) / 2);
+export function planChunks(grid: ChunkGrid, maxTexels: number): OutputChunk[] {
+  const {batchSize, outHeight, outWidth, depth, rowPairs} = grid;
+  const depthTexels = Math.ceil(depth / 2);
   const rowTexels = Math.ceil(outWidth / 2) * depthTexels;
   const totalRows = batchSize * outHeight;
   const rowsFit = Math.floor(maxTexels / rowTexels);
-  const rowPairs = g.dataFormat === 'channelsFirst';
   const chunks: OutputChunk[] = [];
   const columnRanges = (firstRow: number, rows: number) => {
     const colPairs = Math.floor(maxTexels / (rows * depthTexels));
     if (colPairs < 1) {
       // The values in force (getFlags evaluates nothing, so it never throws).
       const flags = env().getFlags();
-      throw new Error(`The patch of one output position (${patchLength(g)} values) does not ` +
+      throw new Error(`The patch of one output position (${depth} values) does not ` +
           `fit a texture of ${maxTexels} texels (WEBGL_MAX_TEXTURE_SIZE is ` +
           `${flags.WEBGL_MAX_TEXTURE_SIZE}, ${WORKSPACE_BYTES_FLAG} is ` +
           `${flags[WORKSPACE_BYTES_FLAG]}).`);
@@ -128,7 +149,7 @@ export function webglUnsupported(): string | null {
       `the webgl kernels of tfjs-im2col need WebGL 2, but this context has WEBGL_VERSION ${version}`;
 }
 
-function texelSize(backend: MathBackendWebGL, info: TensorInfo): [number, number] {
+export function texelSize(backend: MathBackendWebGL, info: TensorInfo): [number, number] {
   const texShape = backend.texData.get(info.dataId).texShape;
   if (texShape == null) throw new Error('tfjs-im2col: a packed input has no texture.');
   return packedTexelSize(texShape);
@@ -162,7 +183,7 @@ function packedInputIsPatchMatrix(backend: MathBackendWebGL, x: TensorInfo, g: C
  * the order of the [patchLength, outChannels] filter matrix when a block's two taps are two
  * channels of one (kh, kw): 1x1 filters, or an even channel count.
  */
-function packedFilterIsFilterMatrix(backend: MathBackendWebGL, filter: TensorInfo,
+export function packedFilterIsFilterMatrix(backend: MathBackendWebGL, filter: TensorInfo,
                                     g: ConvGeometry): boolean {
   if (g.filterHeight * g.filterWidth !== 1 && g.inChannels % 2 !== 0) return false;
   const data = backend.texData.get(filter.dataId);
@@ -245,30 +266,81 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
       {...filter, shape: [taps * filterGeometry.inChannels, g.outChannels]} :
       backend.runWebGLProgram(new FilterMatrixPackedProgram(filterGeometry, tapRows), [filter],
                               'float32', undefined, keepPacked);
+  try {
+    const {out, workspaceBytes} = runGemmPasses(backend, {
+      chunks, filterMatrix, groups, outputShape: outShape, layout, outHeight: g.outHeight,
+      outWidth: g.outWidth, depth, outputChannels: g.outChannels, epilogue: gemmEpilogue,
+      epilogueInputs,
+      patchOf: chunk => inputAsPatches ?
+          {patch: {...x, shape: [chunk.rows, chunk.cols, depth]}, made: false} :
+          {patch: backend.runWebGLProgram(
+               new Im2colPackedProgram(g, chunk.rows, chunk.cols, g.outWidth), [x], 'float32',
+               [[chunk.firstRow * g.outWidth + chunk.firstCol]], keepPacked),
+           made: true},
+    });
+    return {out: {dataId: out.dataId, shape: resultShape, dtype: 'float32'}, workspaceBytes};
+  } finally {
+    if (!filterAsMatrix) backend.disposeIntermediateTensorInfo(filterMatrix);
+  }
+}
+
+/**
+ * The GEMM passes of a convolution, one per chunk of output positions; `outHeight` and
+ * `outWidth` number the rows and columns the chunks cover (GemmShape).
+ */
+export interface GemmPasses {
+  chunks: OutputChunk[];
+  /**
+   * The chunk's patch matrix [rows, cols, depth], packed; `made`: this call made it, so it is
+   * counted in the workspace and disposed after its pass (else it is borrowed, e.g. x).
+   */
+  patchOf: (chunk: OutputChunk) => {patch: TensorInfo, made: boolean};
+  /** [depth, outputChannels], packed (a group's rows for a grouped GEMM). */
+  filterMatrix: TensorInfo;
+  /** A grouped convolution's groups (GroupedGemmPackedProgram), or null. */
+  groups?: GemmGroups | null;
+  outputShape: number[];
+  layout: GemmOutputLayout;
+  outHeight: number;
+  outWidth: number;
+  depth: number;
+  outputChannels: number;
+  epilogue?: GemmEpilogue;
+  epilogueInputs?: TensorInfo[];
+}
+
+/**
+ * Runs the passes: each chunk's patch matrix, then its GEMM into the output's layout, texels
+ * outside the chunk carried over from the previous pass (see the file's comment). Disposes
+ * every intermediate, also when a pass throws. Returns the output (of `outputShape`) and the
+ * largest patch texture made, in bytes.
+ */
+export function runGemmPasses(backend: MathBackendWebGL, passes: GemmPasses):
+    {out: TensorInfo, workspaceBytes: number} {
+  const {chunks, filterMatrix, depth, groups = null, epilogue = {}, epilogueInputs = []} =
+      passes;
   let out: TensorInfo | null = null;
   let workspaceBytes = 0;
   try {
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i];
       const patchShape: [number, number, number] = [chunk.rows, chunk.cols, depth];
-      const patch = inputAsPatches ? {...x, shape: patchShape} : backend.runWebGLProgram(
-          new Im2colPackedProgram(g, chunk.rows, chunk.cols, g.outWidth), [x], 'float32',
-          [[chunk.firstRow * g.outWidth + chunk.firstCol]], keepPacked);
+      const {patch, made} = passes.patchOf(chunk);
       try {
-        if (!inputAsPatches) {
+        if (made) {
           workspaceBytes = Math.max(workspaceBytes,
               TEXEL_BYTES * chunk.rows * Math.ceil(chunk.cols / 2) * Math.ceil(depth / 2));
         }
         const outside: GemmOutsideChunk = chunks.length === 1 ? 'nothing' :
             i === 0 ? 'zeros' : 'previous';
         const shape = {
-          outputShape: outShape, layout, outHeight: g.outHeight, outWidth: g.outWidth, patchShape,
-          outputChannels: g.outChannels,
+          outputShape: passes.outputShape, layout: passes.layout, outHeight: passes.outHeight,
+          outWidth: passes.outWidth, patchShape, outputChannels: passes.outputChannels,
           patchTexelSize: texelSize(backend, patch),
           filterTexelSize: texelSize(backend, filterMatrix), outside
         };
-        const program = groups == null ? new GemmPackedProgram(shape, gemmEpilogue) :
-                                         new GroupedGemmPackedProgram(shape, groups, gemmEpilogue);
+        const program = groups == null ? new GemmPackedProgram(shape, epilogue) :
+                                         new GroupedGemmPackedProgram(shape, groups, epilogue);
         const inputs = [patch, filterMatrix, ...(out != null ? [out] : []), ...epilogueInputs];
         const next: TensorInfo = backend.runWebGLProgram(
             program, inputs, 'float32',
@@ -277,17 +349,14 @@ export function runIm2colConv(backend: MathBackendWebGL, x: TensorInfo, filter: 
         if (out != null) backend.disposeIntermediateTensorInfo(out);
         out = next;
       } finally {
-        if (!inputAsPatches) backend.disposeIntermediateTensorInfo(patch);
+        if (made) backend.disposeIntermediateTensorInfo(patch);
       }
     }
   } catch (error) {
     if (out != null) backend.disposeIntermediateTensorInfo(out);
     throw error;
-  } finally {
-    if (!filterAsMatrix) backend.disposeIntermediateTensorInfo(filterMatrix);
   }
-  const result = out as TensorInfo;
-  return {out: {dataId: result.dataId, shape: resultShape, dtype: 'float32'}, workspaceBytes};
+  return {out: out as TensorInfo, workspaceBytes};
 }
 
 /** The whole patch matrix, [batch, outHeight * outWidth, depth] (the Im2col kernel). */

@@ -1,12 +1,13 @@
 /**
  * The webgl backend's driver: the package's GLSL programs (im2col, filter matrix, GEMM with
- * the epilogue, col2im; grouped, depthwise and transposed variants) on tfjs's packed
- * textures, through MathBackendWebGL.runWebGLProgram.
+ * the epilogue, col2im; grouped, depthwise and transposed variants; 3D: vol2col, col2vol) on
+ * tfjs's packed textures, through MathBackendWebGL.runWebGLProgram.
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {Conv2D, Conv2DBackpropInput, DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {valueCount} from '../geometry';
+import {runVol2col, runVol2colConv, runVol2colConvTranspose} from './conv3d_im2col';
 import {runIm2col, runIm2colConv, runIm2colConvTranspose, webglUnsupported} from './conv_im2col';
 import {webglEpilogue} from './epilogue';
 import {Col2imProgram} from './programs/col2im_gpu';
@@ -32,14 +33,11 @@ export const webglDriver: BackendDriver<MathBackendWebGL> = {
     return runIm2colConvTranspose(backend, {...dy, shape: g.outShape},
                                   {...filter, shape: g.filterShape}, g);
   },
-  conv3d() {
-    throw new Error('tfjs-im2col: the webgl 3D convolution is not written yet.');
-  },
-  conv3dTranspose() {
-    throw new Error('tfjs-im2col: the webgl 3D transposed convolution is not written yet.');
-  },
-  vol2col() {
-    throw new Error('tfjs-im2col: the webgl vol2col is not written yet.');
+  conv3d: (backend, x, filter, g) => runVol2colConv(backend, x, filter, g),
+  conv3dTranspose: (backend, dy, filter, g) => runVol2colConvTranspose(backend, dy, filter, g),
+  vol2col(backend, x, g) {
+    const out = runVol2col(backend, x, g);
+    return {out, workspaceBytes: 4 * valueCount(out.shape)};
   },
   im2col(backend, x, g) {
     const out = runIm2col(backend, x, g);
