@@ -4,8 +4,7 @@
  * tfjs's packed textures, through MathBackendWebGL.runWebGLProgram.
  */
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {Conv2D, Conv2DBackpropInput, DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
-import type {BackendDriver} from '../engine/driver';
+import {BackendDriver, FAMILY_KERNELS} from '../engine/driver';
 import {valueCount} from '../geometry';
 import {runVol2col, runVol2colConv, runVol2colConvTranspose} from './conv3d_im2col';
 import {runIm2col, runIm2colConv, runIm2colConvTranspose, webglUnsupported} from './conv_im2col';
@@ -16,8 +15,7 @@ export const webglDriver: BackendDriver<MathBackendWebGL> = {
   backendName: 'webgl',
   switchedByDefault: true,
   // The benchmarks show these at least as fast as tfjs's webgl kernels (docs/models.md).
-  switchedKernels: [Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D,
-                    Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput],
+  switchedKernels: FAMILY_KERNELS,
   unsupported: webglUnsupported,
   conv(backend, x, filter, g, outShape, epilogue) {
     const {epilogue: shaderEpilogue, intermediates} = webglEpilogue(epilogue, backend);

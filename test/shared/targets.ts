@@ -72,7 +72,8 @@ const ALL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedD
                        'Conv3DBackpropInputV2'];
 /** The kernels useIm2col switches on webgl (src/webgl/driver.ts), all the stand-in body swaps. */
 const WEBGL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
-                         'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput'];
+                         'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'Conv3D',
+                         'Conv3DBackpropInputV2'];
 const CPU_FAMILY = {ops: ALL_FAMILY_OPS, parity: 80, tiled: 24, tiledBytes: 512, gradients: 16,
                     standIns: ALL_STAND_INS};
 
@@ -99,7 +100,7 @@ export const TARGETS: Target[] = [
    cases: {parityConv2d: 300, parityConv1d: 100, ownReferenceEvery: 5, fused: 7,
            fusedNoTfjsPath: 7, gradConv2d: 8, gradNumerical: 1, gradTiled: 6, gradConv1d: 2,
            col2im: 2, gradFused: 7, gradMaxInputSize: 1500, gradTiledMinPositions: 4},
-   family: {ops: ['grouped', 'depthwise', 'fusedDepthwise', 'transpose'], parity: 12, tiled: 4,
+   family: {ops: ALL_FAMILY_OPS, parity: 12, tiled: 4,
             tiledBytes: 4096, gradients: 2, standIns: WEBGL_STAND_INS},
    // Half-float render targets need 2e-2 (the browser runner checks the context).
    tolerance: {forward: 1e-4, gradient: 1e-3}},
