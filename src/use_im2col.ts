@@ -10,8 +10,8 @@ import {Conv2D, Conv3D, engine, getGradient, getKernel, GradConfig, KernelConfig
 import {FAMILY_KERNELS} from './engine/driver';
 import {Conv2dSettings, Conv3dSettings, describe} from './geometry';
 import {conv2dBackprop, im2colGradientsAvailable} from './gradients/conv2d_backprop';
-import {conv3dFilterGradient} from './gradients/kernel_gradients';
-import {Im2colConv3DBackpropInput, Im2colConv3DBackpropInputAttrs, Vol2col} from './kernel_names';
+import {conv3dGradients} from './gradients/kernel_gradients';
+import {Im2colConv3DBackpropInput, Vol2col} from './kernel_names';
 import {bridgeFusedConv2dGradients, tfjsGeometryIsTrue} from './gradients/fused_conv2d_capture';
 import {state} from './state';
 
@@ -69,16 +69,10 @@ function conv3dGradConfig(original: GradConfig | undefined): GradConfig {
         return original.gradFunc(dy, saved, attrs);
       }
       const [x, filter] = saved as Tensor5D[];
-      const settings = {...attrs, dataFormat: attrs.dataFormat ?? 'NDHWC'} as unknown as
-          Conv3dSettings;
-      const transposeAttrs: Im2colConv3DBackpropInputAttrs = {
-        ...settings, inputShape: x.shape as Im2colConv3DBackpropInputAttrs['inputShape']
-      };
-      return {
-        x: () => engine().runKernel(Im2colConv3DBackpropInput, {dy: dy as Tensor, filter},
-                                    transposeAttrs as unknown as {}) as Tensor,
-        filter: () => conv3dFilterGradient(x, dy as Tensor, filter.shape, settings)
-      };
+      // tfjs's Conv3D attributes have no data format.
+      return conv3dGradients(dy as Tensor, x, filter, {
+        ...attrs, dataFormat: attrs.dataFormat ?? 'NDHWC'
+      } as unknown as Conv3dSettings);
     }
   };
 }

@@ -105,7 +105,7 @@ function volumeRows(dy: Tensor, dataFormat: Im2colConv3DAttrs['dataFormat']): Te
 }
 
 /** dW = vol2col(x)ᵀ · dY, the 3D filter gradient. */
-export function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[],
+function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[],
                               settings: Im2colConv3DAttrs): Tensor {
   const [filterDepth, filterHeight, filterWidth] = filterShape;
   const vol2colAttrs: Vol2colAttrs = {...settings,
@@ -116,21 +116,25 @@ export function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[
                         true, false), filterShape);
 }
 
-/** The 3D convolution's gradients: the transposed 3D convolution, and vol2col's GEMM. */
+/** A 3D convolution's gradients: the transposed 3D convolution, and vol2col's GEMM. */
+export function conv3dGradients(dy: Tensor, x: Tensor5D, filter: Tensor5D,
+                                settings: Im2colConv3DAttrs): {x: () => Tensor, filter: () => Tensor} {
+  const transposeAttrs: Im2colConv3DBackpropInputAttrs = {
+    ...settings, inputShape: x.shape as Im2colConv3DBackpropInputAttrs['inputShape']
+  };
+  return {
+    x: () => engine().runKernel(Im2colConv3DBackpropInput, {dy, filter},
+                                transposeAttrs as unknown as {}) as Tensor,
+    filter: () => conv3dFilterGradient(x, dy, filter.shape, settings)
+  };
+}
+
 export const im2colConv3DGradConfig: GradConfig = {
   kernelName: Im2colConv3D,
   inputsToSave: ['x', 'filter'],
   gradFunc: (dy, saved, attrs) => {
     const [x, filter] = saved as Tensor5D[];
-    const settings = attrs as unknown as Im2colConv3DAttrs;
-    const transposeAttrs: Im2colConv3DBackpropInputAttrs = {
-      ...settings, inputShape: x.shape as Im2colConv3DBackpropInputAttrs['inputShape']
-    };
-    return {
-      x: () => engine().runKernel(Im2colConv3DBackpropInput, {dy: dy as Tensor, filter},
-                                  transposeAttrs as unknown as {}) as Tensor,
-      filter: () => conv3dFilterGradient(x, dy as Tensor, filter.shape, settings)
-    };
+    return conv3dGradients(dy as Tensor, x, filter, attrs as unknown as Im2colConv3DAttrs);
   }
 };
 
