@@ -95,6 +95,12 @@ export function checkRank(opName: string, argName: string, shape: number[], rank
   }
 }
 
+function checkConv2dDataFormat(opName: string, dataFormat: unknown): void {
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
+  }
+}
+
 function checkDimRoundingMode(opName: string, pad: unknown, mode: unknown): void {
   if (mode == null) return;
   if (mode !== 'floor' && mode !== 'round' && mode !== 'ceil') {
@@ -150,9 +156,7 @@ export function checkConv2dArgs(opName: string, xShape: number[], filterShape: n
                                 settings: Conv2dSettings, padAsGiven: unknown = settings.pad):
     ConvGeometry {
   const {pad, dataFormat, dimRoundingMode} = settings;
-  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
-    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
-  }
+  checkConv2dDataFormat(opName, dataFormat);
   checkRank(opName, 'x', xShape, [4], dataFormat === 'NHWC' ?
       '[batch, height, width, inChannels]' : '[batch, inChannels, height, width]');
   checkRank(opName, 'filter', filterShape, [4],
@@ -234,9 +238,7 @@ export function checkConv1dArgs(opName: string, xShape: number[], filterShape: n
 export function checkDepthwiseConv2dArgs(opName: string, xShape: number[], filterShape: number[],
                                          settings: Conv2dSettings): ConvGeometry {
   const {dataFormat} = settings;
-  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
-    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
-  }
+  checkConv2dDataFormat(opName, dataFormat);
   checkRank(opName, 'x', xShape, [4], dataFormat === 'NHWC' ?
       '[batch, height, width, inChannels]' : '[batch, inChannels, height, width]');
   checkRank(opName, 'filter', filterShape, [4],
@@ -263,9 +265,7 @@ export function checkConv2dTransposeArgs(opName: string, xShape: number[], filte
                                          outputShape: unknown, settings: Conv2dSettings):
     ConvGeometry {
   const {dataFormat} = settings;
-  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
-    fail(opName, `argument 'dataFormat' must be 'NHWC' or 'NCHW', but got ${describe(dataFormat)}.`);
-  }
+  checkConv2dDataFormat(opName, dataFormat);
   const layout = dataFormat === 'NHWC' ? '[batch, height, width, channels]' :
                                          '[batch, channels, height, width]';
   checkRank(opName, 'x', xShape, [4], layout);

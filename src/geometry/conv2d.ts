@@ -84,13 +84,22 @@ export function conv2dGeometry(xShape: number[], filterShape: number[],
  */
 export function tfjsConv2dGeometry(xShape: number[], filterShape: number[],
                                    settings: Conv2dSettings): ConvGeometry {
-  const info = backend_util.computeConv2DInfo(
-      xShape as [number, number, number, number],
-      filterShape as [number, number, number, number], settings.strides,
-      settings.dilations ?? 1, settings.pad, settings.dimRoundingMode, false,
-      settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst') as ConvGeometry;
+  const info = tfjsConv2dInfo(xShape, filterShape, settings, false);
   info.groups = 1;
   return info;
+}
+
+/**
+ * tfjs's computeConv2DInfo (of a depthwise convolution where `depthwise`), groups unset;
+ * null dilations are 1, as tfjs's kernels take them.
+ */
+export function tfjsConv2dInfo(xShape: number[], filterShape: number[], settings: Conv2dSettings,
+                               depthwise: boolean): ConvGeometry {
+  return backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      filterShape as [number, number, number, number], settings.strides,
+      settings.dilations ?? 1, settings.pad, settings.dimRoundingMode, depthwise,
+      settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst') as ConvGeometry;
 }
 
 /**

@@ -4,7 +4,7 @@
  * gradient of the forward convolution it transposes, 3D as tfjs's Conv3DInfo.
  */
 import {backend_util} from '@tensorflow/tfjs-core';
-import {conv2dGeometry} from './conv2d';
+import {conv2dGeometry, tfjsConv2dInfo} from './conv2d';
 import type {Conv2dSettings, Conv3dGeometry, Conv3dSettings, ConvGeometry} from './types';
 
 /**
@@ -21,17 +21,10 @@ export function depthwiseGeometry(xShape: number[], filterShape: number[],
   return g;
 }
 
-/**
- * tfjs's own depthwise geometry (its numeric-pad sizing included), in the grouped form;
- * null dilations are 1, as tfjs's kernels take them.
- */
+/** tfjs's own depthwise geometry (its numeric-pad sizing included), in the grouped form. */
 export function tfjsDepthwiseGeometry(xShape: number[], filterShape: number[],
                                       settings: Conv2dSettings): ConvGeometry {
-  const info = backend_util.computeConv2DInfo(
-      xShape as [number, number, number, number],
-      filterShape as [number, number, number, number], settings.strides,
-      settings.dilations ?? 1, settings.pad, settings.dimRoundingMode, true,
-      settings.dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst') as ConvGeometry;
+  const info = tfjsConv2dInfo(xShape, filterShape, settings, true);
   const [filterHeight, filterWidth, inChannels, multiplier] = filterShape;
   info.filterShape = [filterHeight, filterWidth, 1, inChannels * multiplier];
   info.groups = Math.max(1, inChannels);
