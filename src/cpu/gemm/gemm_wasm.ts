@@ -125,6 +125,28 @@ function gemmInstance(length: number): GemmInstance {
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
+/**
+ * Copies a rows×cols tile at heap[at + i * ld + j] out to out[offset + i * rowStride + j *
+ * colStride]: one block copy where both are contiguous alike.
+ */
+function copyTileOut(heap: Float32Array, at: number, ld: number, rows: number, cols: number,
+                     out: Float32Array, offset: number, rowStride: number, colStride: number):
+    void {
+  if (colStride === 1 && rowStride === cols && ld === cols && rows * cols > 64) {
+    out.set(heap.subarray(at, at + rows * cols), offset);
+  } else if (colStride === 1) {
+    for (let i = 0; i < rows; i++) {
+      const row = at + i * ld, to = offset + i * rowStride;
+      for (let j = 0; j < cols; j++) out[to + j] = heap[row + j];
+    }
+  } else {
+    for (let j = 0; j < cols; j++) {
+      const column = offset + j * colStride;
+      for (let i = 0; i < rows; i++) out[column + i * rowStride] = heap[at + i * ld + j];
+    }
+  }
+}
+
 /** One GEMM call on one instance: offsets (in floats) of its regions in the memory. */
 class WasmGemmPlan implements GemmPlan {
   private readonly exports: GemmExports;
@@ -184,19 +206,7 @@ class WasmGemmPlan implements GemmPlan {
       lda = k;
     }
     this.exports.gemm(aAddress, lda, 0, 4 * cAt, width, roundUp(m, MR), k, width);
-    if (cs === 1 && rs === n && width === n && m * n > 64) {
-      c.set(heap.subarray(cAt, cAt + m * n), cOffset);
-    } else if (cs === 1) {
-      for (let i = 0; i < m; i++) {
-        const row = cAt + i * width, at = cOffset + i * rs;
-        for (let j = 0; j < n; j++) c[at + j] = heap[row + j];
-      }
-    } else {
-      for (let j = 0; j < n; j++) {
-        const column = cOffset + j * cs;
-        for (let i = 0; i < m; i++) c[column + i * rs] = heap[cAt + i * width + j];
-      }
-    }
+    copyTileOut(heap, cAt, width, m, n, c, cOffset, rs, cs);
     epilogue?.(c, cOffset, m);
   }
 }
@@ -278,22 +288,7 @@ export class WasmChannelwisePlan {
     const {multiplier, ldc, cOffset} = product;
     this.source.fillChannelwise(row0, rows, heap, this.aOffset, this.scratchOffset, product);
     if (multiplier === 1) {
-      if (colStride === 1 && rowStride === channels && cPad === channels &&
-          rows * channels > 64) {
-        out.set(heap.subarray(cOffset, cOffset + rows * channels), offset);
-      } else if (colStride === 1) {
-        for (let i = 0; i < rows; i++) {
-          const row = cOffset + i * ldc, at = offset + i * rowStride;
-          for (let ch = 0; ch < channels; ch++) out[at + ch] = heap[row + ch];
-        }
-      } else {
-        for (let ch = 0; ch < channels; ch++) {
-          const column = offset + ch * colStride;
-          for (let i = 0; i < rows; i++) {
-            out[column + i * rowStride] = heap[cOffset + i * ldc + ch];
-          }
-        }
-      }
+      copyTileOut(heap, cOffset, ldc, rows, channels, out, offset, rowStride, colStride);
       return;
     }
     for (let i = 0; i < rows; i++) {
