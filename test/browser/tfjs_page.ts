@@ -77,6 +77,24 @@ export class TfjsPage {
     }
   }
 
+  /**
+   * A page on the webgl backend (cpu started too, for references), its context logged, and
+   * the tolerance its render targets allow: half-float ones round every pass to 11 bits of
+   * mantissa.
+   */
+  static async openOnWebgl(extra: Record<string, string> = {}):
+      Promise<{page: TfjsPage, tolerance: number}> {
+    const page = await TfjsPage.open(extra);
+    await page.useBackend('cpu');
+    await page.useBackend('webgl');
+    const info = await page.webglInfo();
+    const tolerance = info.renderFloat32 ? 1e-4 : 2e-2;
+    console.log(`webgl page: WEBGL_VERSION ${info.version}, max texture size ` +
+                `${info.maxTextureSize}, float32 render targets ${info.renderFloat32}, ` +
+                `renderer ${info.renderer}; tolerance ${tolerance}`);
+    return {page, tolerance};
+  }
+
   /** Runs `fn(globals, arg)` in the page and returns its (JSON) result. */
   async run<A, R>(fn: (globals: PageGlobals, arg: A) => R | Promise<R>, arg?: A): Promise<R> {
     try {

@@ -61,14 +61,7 @@ let page: TfjsPage;
 let tolerance = 1e-4;
 
 beforeAll(async () => {
-  page = await TfjsPage.open(MODULES);
-  await page.useBackend('cpu');
-  await page.useBackend('webgl');
-  const info = await page.webglInfo();
-  tolerance = info.renderFloat32 ? 1e-4 : 2e-2;
-  console.log(`webgl page: WEBGL_VERSION ${info.version}, max texture size ` +
-              `${info.maxTextureSize}, float32 render targets ${info.renderFloat32}, ` +
-              `renderer ${info.renderer}; tolerance ${tolerance}`);
+  ({page, tolerance} = await TfjsPage.openOnWebgl(MODULES));
 }, 180000);
 
 afterAll(async () => {
