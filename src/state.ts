@@ -17,6 +17,8 @@ export interface FusedConv2dCall {
 export interface Im2colState {
   /** Calls per kernel name, per backend name. */
   readonly calls: Map<string, Map<string, number>>;
+  /** Stand-in calls handed to the backend's own kernel, per kernel name, per backend name. */
+  readonly handedCalls: Map<string, Map<string, number>>;
   peakWorkspaceBytes: number;
   /** The geometry an op handed to the kernel it runs next (see geometry/handover.ts). */
   handedOver: {attrs: object, geometry: ConvGeometry} | undefined;
@@ -36,11 +38,11 @@ export interface Im2colState {
   readonly warned: Set<string>;
 }
 
-const KEY = Symbol.for('tfjs-im2col.state.v1');
+const KEY = Symbol.for('tfjs-im2col.state.v2');
 
 function makeState(): Im2colState {
   return {
-    calls: new Map(), peakWorkspaceBytes: 0, handedOver: undefined, drivers: new Map(),
+    calls: new Map(), handedCalls: new Map(), peakWorkspaceBytes: 0, handedOver: undefined, drivers: new Map(),
     replaced: new Map(),
     switched: new Map(), restoreGradients: null, onFusedConv2dCall: null,
     registered: new Set(), warned: new Set()

@@ -8,29 +8,50 @@ import {state} from './state';
 export interface KernelStats {
   /** Calls per kernel, keyed `${kernelName}/${backendName}`. */
   calls: Record<string, number>;
+  /**
+   * Calls a stand-in handed to the backend's own kernel because it runs them faster (the wasm
+   * backend's XNNPACK depthwise kernels), keyed like `calls`; not counted in `calls`.
+   */
+  handedToBackend: Record<string, number>;
   /** The largest patch-matrix workspace of one kernel call, in bytes. */
   peakWorkspaceBytes: number;
 }
 
+function count(counters: Map<string, Map<string, number>>, kernelName: string,
+               backendName: string): void {
+  // Nested maps, so counting builds no string; in the state every copy of the package shares.
+  let perBackend = counters.get(kernelName);
+  if (perBackend === undefined) counters.set(kernelName, perBackend = new Map());
+  perBackend.set(backendName, (perBackend.get(backendName) ?? 0) + 1);
+}
+
 export function countKernelCall(kernelName: string, backendName: string, workspaceBytes: number):
     void {
-  // Nested maps, so counting builds no string; in the state every copy of the package shares.
-  let perBackend = state.calls.get(kernelName);
-  if (perBackend === undefined) state.calls.set(kernelName, perBackend = new Map());
-  perBackend.set(backendName, (perBackend.get(backendName) ?? 0) + 1);
+  count(state.calls, kernelName, backendName);
   if (workspaceBytes > state.peakWorkspaceBytes) state.peakWorkspaceBytes = workspaceBytes;
+}
+
+/** Counts a stand-in's call that the backend's own kernel ran (KernelStats.handedToBackend). */
+export function countHandedCall(kernelName: string, backendName: string): void {
+  count(state.handedCalls, kernelName, backendName);
+}
+
+function snapshot(counters: Map<string, Map<string, number>>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [kernelName, perBackend] of counters) {
+    for (const [backendName, n] of perBackend) counts[`${kernelName}/${backendName}`] = n;
+  }
+  return counts;
 }
 
 /** A snapshot of the counters. */
 export function kernelStats(): KernelStats {
-  const snapshot: Record<string, number> = {};
-  for (const [kernelName, perBackend] of state.calls) {
-    for (const [backendName, count] of perBackend) snapshot[`${kernelName}/${backendName}`] = count;
-  }
-  return {calls: snapshot, peakWorkspaceBytes: state.peakWorkspaceBytes};
+  return {calls: snapshot(state.calls), handedToBackend: snapshot(state.handedCalls),
+          peakWorkspaceBytes: state.peakWorkspaceBytes};
 }
 
 export function resetKernelStats(): void {
   state.calls.clear();
+  state.handedCalls.clear();
   state.peakWorkspaceBytes = 0;
 }

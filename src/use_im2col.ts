@@ -20,15 +20,16 @@ export type Im2colBackendName = 'cpu' | 'wasm' | 'webgl' | (string & {});
 
 export interface UseIm2colOptions {
   /**
-   * Backends to switch (default: every loaded backend whose driver is switched by default:
-   * cpu and webgl; the wasm backend only when named, see BackendDriver.switchedByDefault).
+   * Backends to switch (default: every loaded backend of cpu, wasm and webgl).
    */
   backends?: Im2colBackendName[];
   /**
    * tfjs kernels to swap (default: on each backend, those its driver lists as at least as
-   * fast as the backend's own, see docs/models.md), from: Conv2D, FusedConv2D,
-   * DepthwiseConv2dNative, FusedDepthwiseConv2D, Conv2DBackpropInput,
-   * DepthwiseConv2dNativeBackpropInput, Conv3D, Conv3DBackpropInputV2.
+   * fast as the backend's own, and those it lacks; see docs/models.md), from: Conv2D,
+   * FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D, Conv2DBackpropInput,
+   * DepthwiseConv2dNativeBackpropInput, Conv3D, Conv3DBackpropInputV2, Conv2DBackpropFilter,
+   * DepthwiseConv2dNativeBackpropFilter (the last two where the backend's driver has them:
+   * cpu and wasm).
    */
   kernels?: string[];
 }
@@ -101,13 +102,14 @@ function swapGradients(): () => void {
   };
 }
 
-function swapKernels(kernels: KernelConfig[]): void {
-  for (const config of kernels) {
-    if (getKernel(config.kernelName, config.backendName) != null) {
-      unregisterKernel(config.kernelName, config.backendName);
-    }
-    registerKernel(config);
-  }
+/**
+ * Registers `config` in place of `original` (if any). The original's setupFunc comes along:
+ * tfjs runs it when the backend starts, and a stand-in may hand calls to the original.
+ */
+function swapKernel(config: KernelConfig, original: KernelConfig | undefined): void {
+  if (original != null) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(original?.setupFunc == null ? config :
+                 {...config, setupFunc: original.setupFunc});
 }
 
 /** Fails unless `kernels` is a list of the kernel names useIm2col can swap. */
@@ -154,14 +156,15 @@ export function useIm2col(options: UseIm2colOptions = {}): () => void {
   /** What restore puts back: tfjs's kernel, or nothing where the backend had none. */
   const swapped: Array<{kernelName: string, backendName: string, original?: KernelConfig}> = [];
   for (const name of toSwitch) {
-    const chosen = options.kernels ?? state.drivers.get(name)!.driver.switchedKernels;
+    const {driver} = state.drivers.get(name)!;
+    const chosen = options.kernels ?? driver.switchedKernels;
     const standIns = standInsFor(name).filter(c => chosen.includes(c.kernelName));
-    for (const config of standIns) {
+    for (const config of [...standIns, ...driver.companionKernels ?? []]) {
       const original = getKernel(config.kernelName, name) as KernelConfig | undefined;
       swapped.push({kernelName: config.kernelName, backendName: name, original});
       if (original != null) state.replaced.set(`${name}/${config.kernelName}`, original);
+      swapKernel(config, original);
     }
-    swapKernels(standIns);
     switched.set(name, standIns.map(c => c.kernelName));
   }
   if (toSwitch.length > 0 && state.restoreGradients == null) {

@@ -12,7 +12,10 @@ import {kernelStats, resetKernelStats, useIm2col} from '../src';
 
 const FAMILY = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
                 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'Conv3D',
-                'Conv3DBackpropInputV2'];
+                'Conv3DBackpropInputV2', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter'];
+/** The kernels tfjs 4.22's wasm backend lacks, which useIm2col adds there. */
+const WASM_LACKS = ['DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropFilter',
+                    'DepthwiseConv2dNativeBackpropFilter'];
 
 function kernelsOf(backend: string): Record<string, unknown> {
   return Object.fromEntries(FAMILY.map(name => [name, tf.getKernel(name, backend)]));
@@ -34,34 +37,60 @@ it('swaps every family kernel on cpu by default, and restore brings back the sam
   for (const name of FAMILY) expect({name, same: after[name] === before[name]}).toEqual({name, same: true});
 });
 
-it('on wasm swaps Conv2D and FusedConv2D unless told which; adds a kernel wasm lacks, then removes it', async () => {
+it('on wasm swaps the family and Identity, adds the kernels wasm lacks, and removes them on restore', async () => {
   await tf.setBackend('wasm');
   try {
     const before = kernelsOf('wasm');
-    expect(before.DepthwiseConv2dNativeBackpropInput).toBeUndefined();
-    let restore = useIm2col({backends: ['wasm']});
+    const identity = tf.getKernel('Identity', 'wasm');
+    expect(WASM_LACKS.filter(name => before[name] != null)).toEqual([]);
+    let restore = useIm2col();
     const during = kernelsOf('wasm');
+    expect(tf.getKernel('Identity', 'wasm')).not.toBe(identity);
     restore();
-    expect(FAMILY.filter(name => during[name] !== before[name]).sort())
-        .toEqual(['Conv2D', 'FusedConv2D']);
+    expect(FAMILY.filter(name => during[name] === before[name])).toEqual([]);
+    expect(tf.getKernel('Identity', 'wasm')).toBe(identity);
 
-    restore = useIm2col({backends: ['wasm'], kernels: FAMILY});
+    restore = useIm2col({backends: ['wasm'], kernels: ['Conv2D']});
     try {
-      // tf.depthwiseConv2d's gradient needs DepthwiseConv2dNativeBackpropInput: wasm alone has none.
+      expect(FAMILY.filter(name => kernelsOf('wasm')[name] !== before[name])).toEqual(['Conv2D']);
+      // Identity shares memory whatever the kernels option: a clone is the same data.
+      const x = tf.tensor1d([1, 2, 3]);
+      const buffers = tf.memory().numDataBuffers;
+      const y = tf.clone(x);
+      expect(tf.memory().numDataBuffers).toBe(buffers);
+      x.dispose();
+      expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+      y.dispose();
+    } finally {
+      restore();
+    }
+
+    restore = useIm2col({backends: ['wasm']});
+    try {
+      // tf.depthwiseConv2d's gradients need DepthwiseConv2dNativeBackpropInput and -Filter:
+      // wasm alone has neither.
       const x = tf.randomUniform([1, 6, 6, 3], -1, 1, 'float32', 1);
       const f = tf.randomUniform([3, 3, 3, 2], -1, 1, 'float32', 2);
+      const loss = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'));
       resetKernelStats();
-      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(x);
-      expect(kernelStats().calls['DepthwiseConv2dNativeBackpropInput/wasm']).toBe(1);
+      const [dx, df] = tf.grads(loss)([x, f]);
+      expect(kernelStats().calls).toEqual({'DepthwiseConv2dNativeBackpropInput/wasm': 1,
+                                           'DepthwiseConv2dNativeBackpropFilter/wasm': 1});
+      // The forward ran on XNNPACK: it accepts this NHWC call, and runs it faster.
+      expect(kernelStats().handedToBackend).toEqual({'DepthwiseConv2dNative/wasm': 1});
       await tf.setBackend('cpu');
-      const expected = tf.grad((a: tf.Tensor) => tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(x);
-      expect(tf.max(tf.abs(tf.sub(dx, expected))).dataSync()[0]).toBeLessThan(1e-5);
-      tf.dispose([x, f, dx, expected]);
+      restore();
+      const [ex, ef] = tf.grads(loss)([x, f]);
+      expect(tf.max(tf.abs(tf.sub(dx, ex))).dataSync()[0]).toBeLessThan(1e-5);
+      expect(tf.max(tf.abs(tf.sub(df, ef))).dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([x, f, dx, df, ex, ef]);
     } finally {
       restore();
     }
     const after = kernelsOf('wasm');
     for (const name of FAMILY) expect({name, same: after[name] === before[name]}).toEqual({name, same: true});
+    expect(tf.getKernel('Identity', 'wasm')).toBe(identity);
   } finally {
     await tf.setBackend('cpu');
   }

@@ -110,7 +110,7 @@ function outputArray(out: Float32Array | undefined, size: number): Float32Array 
 }
 
 /** The channels [channel0, channel0 + channels) of x (layout of g) as a tensor of their own. */
-function channelSlice(x: Float32Array, g: ConvGeometry, channel0: number, channels: number):
+export function channelSlice(x: Float32Array, g: ConvGeometry, channel0: number, channels: number):
     Float32Array {
   const {batchSize, inChannels} = g;
   const pixels = g.inHeight * g.inWidth;

@@ -8,6 +8,7 @@ import {util} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 import {BackendDriver, FAMILY_KERNELS} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
+import {convolveFilterGradient} from './conv_filter_gradient';
 import {convolveIm2col, convolveVolume} from './conv_im2col';
 import {convolveTranspose, convolveVolumeTranspose} from './conv_transpose';
 import {cpuTileEpilogue} from './epilogue';
@@ -33,6 +34,11 @@ export const cpuDriver: BackendDriver<MathBackendCPU> = {
   convTranspose(backend, dy, filter, g) {
     const {out, workspaceBytes} = convolveTranspose(valuesOf(backend, dy), valuesOf(backend, filter), g);
     return {out: backend.makeTensorInfo(g.inShape, 'float32', out), workspaceBytes};
+  },
+  convFilterGradient(backend, x, dy, g, filterShape) {
+    const {out, workspaceBytes} =
+        convolveFilterGradient(valuesOf(backend, x), valuesOf(backend, dy), g);
+    return {out: backend.makeTensorInfo(filterShape, 'float32', out), workspaceBytes};
   },
   conv3d(backend, x, filter, g) {
     const {out, workspaceBytes} = convolveVolume(valuesOf(backend, x), valuesOf(backend, filter), g);

@@ -10,16 +10,26 @@
  * The gradients need nothing more: they are GEMMs (tfjs's MatMul on the same backend) beside
  * this package's Im2col and Col2im kernels.
  */
-import {Conv2D, Conv2DBackpropInput, Conv3D, Conv3DBackpropInputV2, DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
-import type {KernelBackend, TensorInfo} from '@tensorflow/tfjs-core';
+import {Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropInputV2, DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
+import type {KernelBackend, KernelConfig, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 import type {Conv3dGeometry, ConvGeometry} from '../geometry';
 import type {Epilogue} from './epilogue';
 
-/** The tfjs kernels a driver's stand-ins can replace (src/kernels/index.ts builds them). */
+/**
+ * The tfjs kernels a driver's stand-ins can replace (src/kernels/index.ts builds them): the
+ * convolution family and the input and filter gradients tfjs's registered gradients run.
+ */
 export const FAMILY_KERNELS: readonly string[] = [
   Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D, Conv2DBackpropInput,
-  DepthwiseConv2dNativeBackpropInput, Conv3D, Conv3DBackpropInputV2
+  DepthwiseConv2dNativeBackpropInput, Conv3D, Conv3DBackpropInputV2, Conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter
 ];
+
+/** A kernel call's inputs and attributes, as tfjs passes them. */
+export interface KernelArgs {
+  inputs: {[name: string]: TensorInfo | undefined};
+  attrs: NamedAttrMap;
+}
 
 export interface DriverResult {
   out: TensorInfo;
@@ -42,6 +52,18 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
    */
   readonly switchedKernels: readonly string[];
   /**
+   * tfjs kernels outside the family that useIm2col replaces on this backend whenever it
+   * switches it (whatever its `kernels` option) and puts back on restore, for training to
+   * work as on the cpu backend (the wasm backend's Identity, src/wasm/identity.ts).
+   */
+  readonly companionKernels?: readonly KernelConfig[];
+  /**
+   * Whether the stand-in for `kernelName` hands this call to the backend's own kernel, which
+   * runs it faster (the wasm backend's XNNPACK depthwise kernels, for the calls they accept).
+   * Absent: every call runs on im2col.
+   */
+  handsToBackend?(kernelName: string, args: KernelArgs): boolean;
+  /**
    * Why the backend cannot run these kernels now (e.g. WebGL 1), or null. Then the package's
    * own kernels throw it, and the stand-ins hand their calls to tfjs's own kernels.
    */
@@ -62,6 +84,15 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
   convTranspose(backend: B, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): DriverResult;
   /** vol2col and one GEMM: the 3D convolution of geometry `g`, shaped g.outShape. */
   conv3d(backend: B, x: TensorInfo, filter: TensorInfo, g: Conv3dGeometry): DriverResult;
+  /**
+   * The filter gradient of the convolution `g` (groups too), g.filterShape's values from x
+   * (g.inShape) and dy (g.outShape), returned as a tensor of `filterShape` (g.filterShape,
+   * or a depthwise filter's [kh, kw, C, multiplier]): Pᵀ · dY, P the patch matrix. Optional: a driver whose
+   * backend's own filter-gradient kernels are kept (webgl) leaves it out, and then has no
+   * stand-ins for Conv2DBackpropFilter and DepthwiseConv2dNativeBackpropFilter.
+   */
+  convFilterGradient?(backend: B, x: TensorInfo, dy: TensorInfo, g: ConvGeometry,
+                      filterShape: number[]): DriverResult;
   /** The 3D transposed convolution: x's gradient (g.inShape) from dy (g.outShape). */
   conv3dTranspose(backend: B, dy: TensorInfo, filter: TensorInfo, g: Conv3dGeometry):
       DriverResult;

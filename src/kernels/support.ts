@@ -1,18 +1,25 @@
 import type {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelArgs} from '../engine/driver';
 import type {BackendDriver} from '../engine/driver';
 import {state, warnOnce} from '../state';
+import {countHandedCall} from '../stats';
 
 /**
  * `run`, where the driver's backend can run this package's kernels now. Where it cannot, a
  * kernel of this package throws the reason; a stand-in (`standIn`) runs the tfjs kernel that
- * useIm2col replaced, with one warning, so switching never breaks a working tfjs op.
+ * useIm2col replaced, with one warning, so switching never breaks a working tfjs op. A
+ * stand-in also hands the calls the driver says the backend's own kernel runs faster to it.
  */
 export function whereSupported<A>(driver: BackendDriver, kernelName: string, standIn: boolean,
                                   run: (args: A) => TensorInfo): KernelFunc {
   const kernelFunc = (args: A): TensorInfo => {
     const reason = driver.unsupported();
-    if (reason == null) return run(args);
     const original = standIn ? state.replaced.get(`${driver.backendName}/${kernelName}`) : undefined;
+    if (original != null && driver.handsToBackend?.(kernelName, args as KernelArgs)) {
+      countHandedCall(kernelName, driver.backendName);
+      return original.kernelFunc(args as never) as TensorInfo;
+    }
+    if (reason == null) return run(args);
     if (original == null) throw new Error(`${kernelName}: ${reason}.`);
     warnOnce(`unsupported/${driver.backendName}`, `tfjs-im2col: ${reason}; ` +
         `tfjs's own ${driver.backendName} kernels run the convolutions instead.`);

@@ -1,9 +1,10 @@
 /**
- * The wasm backend's driver: the cpu driver's convolution (conv_im2col.ts, on the CPU GEMM)
- * reading its inputs as views of the wasm backend's heap and writing straight into the
- * output's heap memory. tfjs's wasm backend has no NCHW Conv2D and no Conv2DBackpropFilter:
- * these kernels run NCHW, and under useIm2col the im2col gradients (Im2col, Col2im and
- * tfjs's MatMul) train conv nets without that kernel.
+ * The wasm backend's driver: the cpu driver's convolutions (src/cpu/, on the CPU GEMM)
+ * reading their inputs as views of the wasm backend's heap and writing straight into the
+ * output's heap memory. tfjs's wasm backend has no NCHW convolutions, no filter gradients
+ * (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter) and no depthwise input
+ * gradient: under useIm2col these kernels supply them, so conv nets train on wasm. XNNPACK's
+ * depthwise kernels keep the NHWC calls they accept (handsToBackend).
  *
  * The output is allocated first: makeOutput can grow the backend's memory, which detaches
  * every view taken before it. Nothing between taking the views and returning calls into the
@@ -11,23 +12,46 @@
  */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
-import {Conv2D, FusedConv2D} from '@tensorflow/tfjs-core';
-import type {BackendDriver} from '../engine/driver';
+import {DepthwiseConv2dNative, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
+import {BackendDriver, FAMILY_KERNELS, KernelArgs} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
+import {convolveFilterGradient} from '../cpu/conv_filter_gradient';
 import {convolveIm2col, convolveVolume} from '../cpu/conv_im2col';
 import {convolveTranspose, convolveVolumeTranspose} from '../cpu/conv_transpose';
 import {fillVolumeRows} from '../cpu/vol2col';
 import {cpuTileEpilogue} from '../cpu/epilogue';
 import {addPatchesToImage, fillPatchRows} from '../cpu/patch_matrix';
+import {sharedIdentityConfig} from './identity';
 
 function viewOf(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
+/** Activations tfjs's wasm FusedDepthwiseConv2D fuses (its FusableActivation). */
+const XNNPACK_ACTIVATIONS = ['linear', 'relu', 'relu6', 'prelu', 'leakyrelu', 'sigmoid', 'elu'];
+
+/**
+ * Whether tfjs's wasm depthwise kernel (XNNPACK, faster than im2col's here, see
+ * docs/models.md) accepts this call: NHWC, a bias and PReLU weights of one value per output
+ * channel, an activation it fuses. The others (NCHW, broadcast operands, tanh) run on im2col.
+ */
+function xnnpackRunsDepthwise({inputs: {filter, bias, preluActivationWeights}, attrs}: KernelArgs):
+    boolean {
+  const perChannel = (t: TensorInfo | undefined) => t == null ||
+      (t.shape.length === 1 && t.shape[0] === filter!.shape[2] * filter!.shape[3]);
+  return (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
+      XNNPACK_ACTIVATIONS.includes((attrs.activation as string | undefined) ?? 'linear') &&
+      perChannel(bias) && perChannel(preluActivationWeights);
+}
+
 export const wasmDriver: BackendDriver<BackendWasm> = {
   backendName: 'wasm',
-  switchedByDefault: false,
-  switchedKernels: [Conv2D, FusedConv2D],
+  switchedByDefault: true,
+  switchedKernels: FAMILY_KERNELS,
+  companionKernels: [sharedIdentityConfig],
+  handsToBackend: (kernelName, args) =>
+      (kernelName === DepthwiseConv2dNative || kernelName === FusedDepthwiseConv2D) &&
+      xnnpackRunsDepthwise(args),
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const out = backend.makeOutput(outShape, 'float32');
@@ -41,6 +65,12 @@ export const wasmDriver: BackendDriver<BackendWasm> = {
     const out = backend.makeOutput(g.inShape, 'float32');
     const {workspaceBytes} = convolveTranspose(viewOf(backend, dy), viewOf(backend, filter), g,
                                                viewOf(backend, out));
+    return {out, workspaceBytes};
+  },
+  convFilterGradient(backend, x, dy, g, filterShape) {
+    const out = backend.makeOutput(filterShape, 'float32');
+    const {workspaceBytes} = convolveFilterGradient(viewOf(backend, x), viewOf(backend, dy), g,
+                                                    viewOf(backend, out));
     return {out, workspaceBytes};
   },
   conv3d(backend, x, filter, g) {

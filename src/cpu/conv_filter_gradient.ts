@@ -1,0 +1,154 @@
+/**
+ * Filter gradients on the CPU (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter):
+ * dW = Pᵀ · dY, P the patch matrix of x, summed tile by tile of output positions so the
+ * patch rows in memory stay within IM2COL_WORKSPACE_BYTES. Per tile the GEMM computes
+ * dYᵀ · P (the patch tile packed as the GEMM's B, the tile's dy transposed as its A, small)
+ * and writes it transposed, in the filter's own [kh, kw, inChannels, outChannels] layout.
+ */
+import {util} from '@tensorflow/tfjs-core';
+import {workspaceBytes as workspaceBudget} from '../config';
+import {ConvGeometry, patchLength} from '../geometry';
+import {channelSlice, groupGeometry} from './conv_im2col';
+import {cpuGemm, fallbackGemm, Gemm, GemmPlan} from './gemm';
+import {fillPatchRows} from './patch_matrix';
+
+/** Rows per tile beyond which a longer GEMM depth gains nothing. */
+const MAX_TILE_ROWS = 512;
+
+/** Tiles [row0, rows) of the output positions: within one image where dy is channels first. */
+function* positionTiles(g: ConvGeometry, depth: number): Generator<[number, number]> {
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const totalRows = g.batchSize * rowsPerImage;
+  const tileRows = Math.max(1, Math.min(MAX_TILE_ROWS,
+      Math.floor(workspaceBudget() / (4 * Math.max(1, depth)))));
+  const channelsLast = g.dataFormat === 'channelsLast';
+  for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
+    const end = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
+    rows = Math.min(tileRows, end - row0);
+    yield [row0, rows];
+  }
+}
+
+/** dy[row, channel0 + i] for the tile's rows, as dst[dstOffset + i * lda + r]: dYᵀ of a tile. */
+function copyDyTransposed(dy: Float32Array, g: ConvGeometry, row0: number, rows: number,
+                          channel0: number, channels: number, dst: Float32Array,
+                          dstOffset: number, lda: number): void {
+  const rowsPerImage = g.outHeight * g.outWidth, outChannels = g.outChannels;
+  if (g.dataFormat === 'channelsLast') {
+    for (let r = 0; r < rows; r++) {
+      const from = (row0 + r) * outChannels + channel0;
+      for (let i = 0; i < channels; i++) dst[dstOffset + i * lda + r] = dy[from + i];
+    }
+  } else {
+    // A channels-first tile lies within one image: each channel's rows are one run.
+    const image = Math.floor(row0 / rowsPerImage), position0 = row0 - image * rowsPerImage;
+    for (let i = 0; i < channels; i++) {
+      const from = (image * outChannels + channel0 + i) * rowsPerImage + position0;
+      dst.set(dy.subarray(from, from + rows), dstOffset + i * lda);
+    }
+  }
+}
+
+/**
+ * dW[:, column0 .. column0 + g.outChannels) += Pᵀ · dY for the convolution g of one group
+ * (x and g the group's own; dy, whose outChannels are `dyGeometry`'s, read at channel0).
+ */
+function addFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
+                           dyGeometry: ConvGeometry, channel0: number, dw: Float32Array,
+                           totalColumns: number): number {
+  const depth = patchLength(g), n = g.outChannels;
+  let tileRowsUsed = 0;
+  let patch = new Float32Array(0);
+  const product = new Float32Array(depth * n);
+  let gemm: Gemm = cpuGemm();
+  for (const [row0, rows] of positionTiles(dyGeometry, depth)) {
+    if (patch.length < rows * depth) patch = new Float32Array(rows * depth);
+    fillPatchRows(x, g, row0, rows, patch, 0, depth);
+    let plan: GemmPlan;
+    for (;;) {
+      try {
+        plan = gemm.prepare(patch, 0, depth, rows, depth, n);
+        break;
+      } catch (error) {
+        gemm = fallbackGemm(gemm, error);
+      }
+    }
+    copyDyTransposed(dy, dyGeometry, row0, rows, channel0, n, plan.a, plan.aOffset, plan.lda);
+    // C[i, p] = (dYᵀ · P)[i, p] lands at product[p * n + i]: the filter's layout.
+    plan.multiply(n, plan.a, plan.aOffset, plan.lda, product, 0, 1, n);
+    for (let p = 0; p < depth; p++) {
+      const to = p * totalColumns + channel0, from = p * n;
+      for (let i = 0; i < n; i++) dw[to + i] += product[from + i];
+    }
+    tileRowsUsed = Math.max(tileRowsUsed, rows);
+  }
+  return 4 * tileRowsUsed * depth;
+}
+
+/** The depthwise filter gradient ([kh, kw, C, multiplier]) added up tile by tile. */
+function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
+                                 dw: Float32Array): number {
+  const channels = g.inChannels, outChannels = g.outChannels;
+  const multiplier = outChannels / channels;
+  const taps = g.filterHeight * g.filterWidth;
+  const depth = patchLength(g);
+  const rowsPerImage = g.outHeight * g.outWidth;
+  const channelsLast = g.dataFormat === 'channelsLast';
+  const dyRow = new Float32Array(outChannels);
+  let patch = new Float32Array(0), tileRowsUsed = 0;
+  for (const [row0, rows] of positionTiles(g, depth)) {
+    if (patch.length < rows * depth) patch = new Float32Array(rows * depth);
+    fillPatchRows(x, g, row0, rows, patch, 0, depth);
+    for (let r = 0; r < rows; r++) {
+      const row = row0 + r;
+      if (channelsLast) {
+        dyRow.set(dy.subarray(row * outChannels, (row + 1) * outChannels));
+      } else {
+        const image = Math.floor(row / rowsPerImage);
+        const at = image * outChannels * rowsPerImage + (row - image * rowsPerImage);
+        for (let o = 0; o < outChannels; o++) dyRow[o] = dy[at + o * rowsPerImage];
+      }
+      for (let t = 0, p = r * depth; t < taps; t++, p += channels) {
+        const w = t * outChannels;
+        for (let c = 0, o = 0; c < channels; c++) {
+          const value = patch[p + c];
+          for (let m = 0; m < multiplier; m++, o++) dw[w + o] += value * dyRow[o];
+        }
+      }
+    }
+    tileRowsUsed = Math.max(tileRowsUsed, rows);
+  }
+  return 4 * tileRowsUsed * depth;
+}
+
+/**
+ * The filter gradient of the 2D convolution g (grouped and depthwise included) from x
+ * (g.inShape) and dy (g.outShape): g.filterShape's values. `out`, if given, receives it.
+ */
+export function convolveFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
+                                       out?: Float32Array):
+    {out: Float32Array, workspaceBytes: number} {
+  const size = util.sizeFromShape(g.filterShape);
+  if (out != null && out.length !== size) {
+    throw new Error(`tfjs-im2col: out has ${out.length} elements, the filter ${size}`);
+  }
+  // Tiles add onto it: a given `out` (the wasm heap) may hold anything.
+  const dw = (out ?? new Float32Array(size)).fill(0);
+  if (g.batchSize * g.outHeight * g.outWidth === 0 || g.outChannels === 0 || size === 0) {
+    return {out: dw, workspaceBytes: 0};
+  }
+  if (g.groups === 1) {
+    return {out: dw, workspaceBytes: addFilterGradient(x, dy, g, g, 0, dw, g.outChannels)};
+  }
+  if (g.groups === g.inChannels) {
+    return {out: dw, workspaceBytes: depthwiseFilterGradient(x, dy, g, dw)};
+  }
+  const group = groupGeometry(g);
+  let workspaceBytes = 0;
+  for (let i = 0; i < g.groups; i++) {
+    const groupX = channelSlice(x, g, i * group.inChannels, group.inChannels);
+    workspaceBytes = Math.max(workspaceBytes, addFilterGradient(
+        groupX, dy, group, g, i * group.outChannels, dw, g.outChannels));
+  }
+  return {out: dw, workspaceBytes};
+}
