@@ -2,8 +2,8 @@
  * The convolution family's bodies: each op (grouped conv2d, depthwise, fused depthwise,
  * transposed, 3D) over a seeded random sweep against references from tfjs's own ops
  * (test/helpers/family_cases.ts), computed on the reference backend; their gradients
- * against the references' tfjs gradients; and the stand-ins useIm2col swaps in, against
- * stock tfjs.
+ * against the references' tfjs gradients; the stand-ins useIm2col swaps in, against stock
+ * tfjs; and the filter-gradient kernels over a sweep, against tfjs's own.
  */
 import {FamilyCase, familyCases, FamilyOp, referenceFamily, referenceOp} from '../helpers/family_cases';
 import {relativeError} from '../helpers/conv_cases';
@@ -170,6 +170,11 @@ export function familyStandIns(tf: Tf, lib: Lib, arg: {kernels?: string[], refer
     conv3dTranspose: () => tf.conv3dTranspose(dy3 as never, w3 as never, [1, 5, 6, 7, 3], 1, 'same'),
     depthwiseInputGradient: () => tf.grad((a: Tensor) => tf.sum(tf.square(
         tf.depthwiseConv2d(a as never, dw as never, 2, 'valid'))))(x),
+    // tfjs's gradients that run the filter-gradient kernels.
+    depthwiseFilterGradient: () => tf.grad((w: Tensor) => tf.sum(tf.square(
+        tf.depthwiseConv2d(x as never, w as never, 1, 'same'))))(dw),
+    conv2dTransposeFilterGradient: () => tf.grad((w: Tensor) => tf.sum(tf.square(
+        tf.conv2dTranspose(dy as never, w as never, [2, 9, 8, 6], 2, 'same'))))(wt),
   };
   const results: StandInResult[] = [];
   for (const [op, run] of Object.entries(ops)) {
@@ -183,10 +188,99 @@ export function familyStandIns(tf: Tf, lib: Lib, arg: {kernels?: string[], refer
     } finally {
       restore();
     }
-    const ranOn = Object.keys(lib.kernelStats().calls);
+    // A stand-in that handed its call to the backend's own kernel ran too.
+    const {calls, handedToBackend} = lib.kernelStats();
+    const ranOn = [...Object.keys(calls), ...Object.keys(handedToBackend)];
     results.push({op, error: relativeError(switched.dataSync(), stock.dataSync()), ranOn});
     tf.dispose([stock, switched]);
   }
   tf.dispose([x, dw, pw, dy, wt, bias, x3, w3, dy3]);
+  return results;
+}
+
+export interface FilterGradientArg {
+  seed: number;
+  cases: number;
+  /** Where tfjs's own kernels give the references (default cpu). */
+  referenceBackend?: string;
+  /** IM2COL_WORKSPACE_BYTES for every other case (the default budget for the rest). */
+  tiledBytes: number;
+}
+
+export interface FilterGradientResult {
+  kernel: string;
+  label: string;
+  error: number;
+  leakedTensors: number;
+  ranOn: string[];
+}
+
+/**
+ * Conv2DBackpropFilter and DepthwiseConv2dNativeBackpropFilter, called as tfjs's gradients
+ * call them, over seeded random geometries (NCHW, strides, dilations, explicit padding,
+ * rounding modes; every other case under a small workspace) under useIm2col, against tfjs's
+ * own kernels on the reference backend.
+ */
+export function familyFilterGradients(tf: Tf, lib: Lib, arg: FilterGradientArg):
+    FilterGradientResult[] {
+  let state = arg.seed >>> 0;
+  const rand = () => {  // mulberry32, as test/helpers/random.ts
+    let t = (state += 0x6d2b79f5);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const backend = tf.getBackend();
+  const results: FilterGradientResult[] = [];
+  for (let i = 0; i < arg.cases; i++) {
+    const depthwise = i % 2 === 1;
+    const kernel = depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter';
+    const nchw = !depthwise && rand() < 0.4;
+    const [batch, height, width, inC] = [int(1, 2), int(3, 9), int(3, 9), int(1, 5)];
+    const [fh, fw] = [int(1, 3), int(1, 3)];
+    const outC = depthwise ? int(1, 3) : int(1, 6);
+    const stride = int(1, 2);
+    // tfjs's depthwise op takes dilations or strides above 1, not both.
+    const dilation = depthwise && stride === 1 ? int(1, 2) : 1;
+    const pads = ['same', 'valid', 1, [[0, 0], [1, 0], [0, 2], [0, 0]]] as const;
+    let pad = pads[int(0, 3)] as unknown;
+    if (Array.isArray(pad) && nchw) pad = [[0, 0], [0, 0], pad[1], pad[2]];
+    const dimRoundingMode = typeof pad === 'number' ? (['floor', 'round', 'ceil'] as const)[int(0, 2)] :
+                                                      undefined;
+    const filterShape = [fh, fw, inC, outC];
+    const attrs = {strides: stride, pad, dataFormat: nchw ? 'NCHW' : 'NHWC', dimRoundingMode,
+                   filterShape, ...(depthwise ? {dilations: dilation} : {})};
+    const xShape = nchw ? [batch, inC, height, width] : [batch, height, width, inC];
+    const x = tf.randomUniform(xShape, -1, 1, 'float32', arg.seed + 7 * i);
+    // dy's shape is the convolution's output: from tfjs's own forward op.
+    const probe: Tensor = tf.tidy(() => depthwise ?
+        tf.depthwiseConv2d(x as never, tf.zeros(filterShape) as never, stride, pad as never,
+                           'NHWC', dilation, dimRoundingMode) :
+        tf.conv2d(x as never, tf.zeros(filterShape) as never, stride, pad as never,
+                  nchw ? 'NCHW' : 'NHWC', 1, dimRoundingMode) as never);
+    const dy = tf.randomUniform(probe.shape, -1, 1, 'float32', arg.seed + 7 * i + 1);
+    probe.dispose();
+    const run = () => tf.engine().runKernel(kernel, {x, dy} as never, attrs as never) as Tensor;
+    const expected = onBackend(tf, arg.referenceBackend ?? 'cpu', run);
+    const before = memory(tf);
+    lib.resetKernelStats();
+    const restore = lib.useIm2col({backends: [backend]});
+    const flag = lib.WORKSPACE_BYTES_FLAG;
+    const budget = tf.env().get(flag);
+    if (i % 4 >= 2) tf.env().set(flag, arg.tiledBytes);
+    let actual: Tensor;
+    try {
+      actual = run();
+    } finally {
+      tf.env().set(flag, budget);
+      restore();
+    }
+    const leaked = memory(tf).numTensors - before.numTensors - 1;
+    results.push({kernel, label: JSON.stringify({xShape, ...attrs}),
+                  error: relativeError(actual.dataSync(), expected.dataSync()),
+                  leakedTensors: leaked, ranOn: Object.keys(lib.kernelStats().calls)});
+    tf.dispose([x, dy, expected, actual]);
+  }
   return results;
 }

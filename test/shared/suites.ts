@@ -432,7 +432,7 @@ export function sharedSuites(target: Target, runner: Runner): void {
     it(`useIm2col's stand-ins (${family.standIns.join(', ')}) give tfjs's own results`, async () => {
       const results = await call('familyStandIns', {kernels: family.standIns,
                                                     referenceBackend: target.referenceBackend});
-      expect(results.length).toBe(7);
+      expect(results.length).toBe(9);
       for (const r of results) {
         if (!(r.error <= tol().forward)) throw new Error(`${r.op}: relative error ${r.error}`);
       }
@@ -441,5 +441,26 @@ export function sharedSuites(target: Target, runner: Runner): void {
           .map(k => `${k}/${target.backend}`);
       expect([...ran].filter(k => expected.includes(k)).sort()).toEqual(expected.sort());
     }, timeout);
+
+    if (family.filterGradients > 0) {
+      it(`the filter-gradient stand-ins agree with tfjs's kernels (${family.filterGradients} ` +
+         `cases)`, async () => {
+        const results = await call('familyFilterGradients', {
+          seed: 4242, cases: family.filterGradients, tiledBytes: family.tiledBytes,
+          referenceBackend: target.referenceBackend});
+        expect(results.length).toBe(family.filterGradients);
+        let worst = 0;
+        for (const r of results) {
+          if (!(r.error <= tol().gradient) || r.leakedTensors !== 0 ||
+              !r.ranOn.includes(`${r.kernel}/${target.backend}`)) {
+            throw new Error(`${r.kernel} ${r.label}: relative error ${r.error}, leaked ` +
+                            `${r.leakedTensors} tensors, ran ${r.ranOn}`);
+          }
+          worst = Math.max(worst, r.error);
+        }
+        console.log(`${target.name}, filter gradients: ${results.length} cases, worst relative ` +
+                    `error ${worst.toExponential(2)}`);
+      }, timeout);
+    }
   });
 }

@@ -53,7 +53,9 @@ export interface Target {
            /** IM2COL_WORKSPACE_BYTES of the tiled sweep. */
            tiledBytes: number,
            /** tfjs kernels the stand-in body swaps (all the driver has, or a subset). */
-           standIns: string[]};
+           standIns: string[],
+           /** Cases of the filter-gradient stand-ins' sweep (0: the driver has none). */
+           filterGradients: number};
   /** Largest relative error allowed: forward results, gradients. */
   tolerance: {forward: number, gradient: number};
 }
@@ -69,13 +71,14 @@ const CPU_TOLERANCE = {forward: 1e-5, gradient: 1e-4};
 const ALL_FAMILY_OPS: FamilyOp[] = ['grouped', 'depthwise', 'fusedDepthwise', 'transpose', 'conv3d'];
 const ALL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
                        'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'Conv3D',
-                       'Conv3DBackpropInputV2'];
-/** The kernels useIm2col switches on webgl (src/webgl/driver.ts), all the stand-in body swaps. */
+                       'Conv3DBackpropInputV2', 'Conv2DBackpropFilter',
+                       'DepthwiseConv2dNativeBackpropFilter'];
+/** The stand-ins webgl has (its driver keeps tfjs's filter-gradient kernels). */
 const WEBGL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
                          'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'Conv3D',
                          'Conv3DBackpropInputV2'];
 const CPU_FAMILY = {ops: ALL_FAMILY_OPS, parity: 80, tiled: 24, tiledBytes: 512, gradients: 16,
-                    standIns: ALL_STAND_INS};
+                    standIns: ALL_STAND_INS, filterGradients: 60};
 
 export const TARGETS: Target[] = [
   {name: 'cpu/wasm', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'wasm'}, where: 'node',
@@ -89,19 +92,21 @@ export const TARGETS: Target[] = [
   {name: 'wasm backend', backend: 'wasm', flags: {IS_TEST: false}, where: 'node',
    modules: ['@tensorflow/tfjs-backend-wasm'],
    cases: {...FULL, ownReferenceEvery: 5}, referenceBackend: 'cpu', ownReferenceIsTfjsWasm: true,
-   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6}, tolerance: CPU_TOLERANCE},
+   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6, filterGradients: 24},
+   tolerance: CPU_TOLERANCE},
   // In the page 'auto' picks the wasm GEMM (main thread); fewer cases, Node covers the rest.
   {name: 'cpu', backend: 'cpu', flags: {}, where: 'browser',
    cases: {...FULL, parityConv2d: 300, parityConv1d: 100, fused: 70, gradConv2d: 40, gradTiled: 30,
            gradConv1d: 20, col2im: 15, gradFused: 21},
-   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6}, tolerance: CPU_TOLERANCE},
+   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6, filterGradients: 24},
+   tolerance: CPU_TOLERANCE},
   // SwiftShader compiles each new shape's shaders slowly: a subset of the cases.
   {name: 'webgl', backend: 'webgl', flags: {}, where: 'browser',
    cases: {parityConv2d: 300, parityConv1d: 100, ownReferenceEvery: 5, fused: 7,
            fusedNoTfjsPath: 7, gradConv2d: 8, gradNumerical: 1, gradTiled: 6, gradConv1d: 2,
            col2im: 2, gradFused: 7, gradMaxInputSize: 1500, gradTiledMinPositions: 4},
    family: {ops: ALL_FAMILY_OPS, parity: 12, tiled: 4,
-            tiledBytes: 4096, gradients: 2, standIns: WEBGL_STAND_INS},
+            tiledBytes: 4096, gradients: 2, standIns: WEBGL_STAND_INS, filterGradients: 0},
    // Half-float render targets need 2e-2 (the browser runner checks the context).
    tolerance: {forward: 1e-4, gradient: 1e-3}},
 ];
