@@ -1,14 +1,16 @@
 /**
  * One model of the zoo (bench/model_zoo.ts) on the current tfjs backend, stock tfjs against
- * useIm2col, in this one process (Node for cpu; the Chromium page for webgl, where this
- * module is bundled into the page by bench/models.ts):
+ * useIm2col, in this one process (Node for cpu and wasm; the Chromium page for webgl, where
+ * this module is bundled into the page by bench/models.ts):
  *
  *  - predict at batch 1 (`model.predict` and a readback of the output) and one training
  *    step (`model.trainOnBatch` on a seeded batch of 1, meanSquaredError, sgd 1e-4; its loss
  *    is read back, which on webgl waits for the weight updates issued before it);
  *  - each phase: `warmups` runs of each side, then `runs` timed rounds alternating the
  *    sides (the side that goes first alternates too); the useIm2col side switches on
- *    before its call and restores after, so its time includes the switch;
+ *    before its call and restores after, so its time includes the switch: useIm2col(), or
+ *    useIm2col({backends: options.switchBackends}) where given (wasm is only switched when
+ *    named);
  *  - the largest absolute difference between the stock and the useIm2col prediction (both
  *    from the first warm-up, on the same weights);
  *  - kernelStats().calls of one useIm2col call per phase: which kernels ran on im2col. The
@@ -21,8 +23,9 @@
  *    without timer queries (SwiftShader) tfjs's profiler reads every kernel's output back,
  *    so it is wall time with a sync each.
  *
- * A side that throws (stock tfjs cannot train dilated convolutions) is recorded with its
- * error and not timed; the other side still is.
+ * A side that throws (stock tfjs cannot train dilated convolutions, and on wasm cannot train
+ * a convolution at all: no Conv2DBackpropFilter there) is recorded with its error and not
+ * timed; the other side still is.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {kernelStats, resetKernelStats, useIm2col} from '../src';
@@ -43,6 +46,8 @@ export interface ModelBenchOptions {
   profile: boolean;
   /** Progress lines on console.log. */
   verbose: boolean;
+  /** The useIm2col side's `backends` option; absent: useIm2col()'s defaults. */
+  switchBackends?: string[];
 }
 
 export interface PhaseResult {
@@ -112,18 +117,14 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 300);
 }
 
-/** Runs `fn` with tfjs's convolutions on im2col, restoring tfjs after. */
-async function underIm2col<T>(fn: () => Promise<T>): Promise<T> {
-  const restore = useIm2col();
+/** Runs `fn` with tfjs's convolutions on im2col on `backends`, restoring tfjs after. */
+async function underIm2col<T>(backends: string[] | undefined, fn: () => Promise<T>): Promise<T> {
+  const restore = useIm2col(backends == null ? {} : {backends});
   try {
     return await fn();
   } finally {
     restore();
   }
-}
-
-async function runSide<T>(side: Side, fn: () => Promise<T>): Promise<T> {
-  return side === 'im2col' ? underIm2col(fn) : fn();
 }
 
 function profileSplit(kernels: {name: string, kernelTimeMs: number | {error: string}}[],
@@ -153,8 +154,10 @@ function profileSplit(kernels: {name: string, kernelTimeMs: number | {error: str
 }
 
 export async function benchModel(options: ModelBenchOptions): Promise<ModelBenchResult> {
-  const {model: name, scale, runs, warmups, verbose} = options;
+  const {model: name, scale, runs, warmups, verbose, switchBackends} = options;
   const backend = tf.getBackend();
+  const runSide = <T>(side: Side, fn: () => Promise<T>): Promise<T> =>
+      side === 'im2col' ? underIm2col(switchBackends, fn) : fn();
   const log = (text: string) => {
     if (verbose) console.log(`  [${name} ${backend}] ${text}`);
   };
@@ -248,7 +251,7 @@ export async function benchModel(options: ModelBenchOptions): Promise<ModelBench
       if (phase === 'predict' && options.profile && !failed('im2col')) {
         resetKernelStats();
         start = performance.now();
-        const info = await underIm2col(() => tf.profile(async () => {
+        const info = await underIm2col(switchBackends, () => tf.profile(async () => {
           const y = model.predict(x) as tf.Tensor;
           await y.data();
           return y;

@@ -3,8 +3,11 @@
  * ResNet-50, U-Net, C3D, TCN; seeded weights, nothing downloaded), stock tfjs against
  * useIm2col, predict at batch 1 and one training step, on tfjs's cpu backend in this Node
  * process and on tfjs's webgl backend in headless Chromium (test/browser/tfjs_page.ts,
- * SwiftShader where there is no GPU). Each model, backend and phase is measured in one
- * process, round-robin after warm-up (bench/model_runner.ts); the table gives medians, the
+ * SwiftShader where there is no GPU); on request also on tfjs's wasm backend in this process
+ * (XNNPACK, one thread), stock against useIm2col({backends: ['wasm']}), where stock tfjs's
+ * training step throws (no Conv2DBackpropFilter on wasm) and is recorded as throwing.
+ * Each model, backend and phase is measured in one process, round-robin after warm-up
+ * (bench/model_runner.ts); the table gives medians, the
  * speedup (stock / useIm2col), the largest output difference, the kernels that ran on im2col
  * (kernelStats) and, from tf.profile of one predict under useIm2col, how the kernel time
  * splits between conv kernels on im2col, conv kernels still tfjs's and the other kernels.
@@ -16,7 +19,7 @@
  * Stock tfjs on the cpu is slow on the large models (ResNet-50 and C3D steps take seconds to
  * minutes), hence few rounds by default. Env:
  *   BENCH_MODELS    comma list of mobilenetv2,resnet50,unet,c3d,tcn (default: all)
- *   BENCH_BACKENDS  comma list of cpu,webgl (default: both)
+ *   BENCH_BACKENDS  comma list of cpu,webgl,wasm (default: cpu,webgl)
  *   BENCH_PHASES    comma list of predict,train (default: both)
  *   BENCH_RUNS      timed rounds per phase, each runs both sides (default 2)
  *   BENCH_WARMUP    untimed runs of each side first (default 1, at least 1)
@@ -26,6 +29,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'fs';
 import * as os from 'os';
@@ -35,11 +39,12 @@ import {PageGlobals, TfjsPage} from '../test/browser/tfjs_page';
 import {benchModel, ModelBenchOptions, ModelBenchResult, Phase} from './model_runner';
 import {MODEL_NAMES, ModelName, ModelScale} from './model_zoo';
 
-type Backend = 'cpu' | 'webgl';
+type Backend = 'cpu' | 'webgl' | 'wasm';
 
-function listEnv<T extends string>(name: string, known: readonly T[]): T[] {
+function listEnv<T extends string>(name: string, known: readonly T[],
+                                   defaults: readonly T[] = known): T[] {
   const raw = process.env[name];
-  if (raw == null || raw.trim() === '') return [...known];
+  if (raw == null || raw.trim() === '') return [...defaults];
   const items = raw.split(',').map(s => s.trim()).filter(Boolean);
   const unknown = items.filter(s => !(known as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
@@ -120,7 +125,7 @@ async function benchInPage({runner}: PageGlobals, options: ModelBenchOptions): P
 
 async function main(): Promise<void> {
   const models = listEnv<ModelName>('BENCH_MODELS', MODEL_NAMES);
-  const backends = listEnv<Backend>('BENCH_BACKENDS', ['cpu', 'webgl']);
+  const backends = listEnv<Backend>('BENCH_BACKENDS', ['cpu', 'webgl', 'wasm'], ['cpu', 'webgl']);
   const phases = listEnv<Phase>('BENCH_PHASES', ['predict', 'train']);
   const scale = listEnv<ModelScale>('BENCH_SCALE', ['full', 'tiny'])[0];
   const runs = numberEnv('BENCH_RUNS', 2, 1);
@@ -138,7 +143,8 @@ async function main(): Promise<void> {
     loadAverageAtStart: os.loadavg().map(l => Number(l.toFixed(2))),
     settings: {models, backends, phases, scale, runs, warmups, profile},
     method: 'medians of BENCH_RUNS rounds after BENCH_WARMUP warm-up runs per side, sides ' +
-        'alternating in one process; useIm2col side = useIm2col(), the call, restore(); ' +
+        'alternating in one process; useIm2col side = useIm2col() (on wasm ' +
+        "useIm2col({backends: ['wasm']})), the call, restore(); " +
         'predict = model.predict(batch 1) + readback; train = model.trainOnBatch(batch 1, ' +
         'meanSquaredError, sgd 1e-4) + loss readback',
   };
@@ -172,6 +178,19 @@ async function main(): Promise<void> {
     await tf.setBackend('cpu');
     for (const model of models) {
       const r = await benchModel(options(model));
+      save(r);
+      printHeader();
+      printRows(r);
+    }
+  }
+  if (backends.includes('wasm')) {
+    // As bench/cpu.ts: the .wasm files from node_modules, one thread.
+    setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    await tf.setBackend('wasm');
+    for (const model of models) {
+      // useIm2col() leaves wasm to tfjs: the switch has to name it.
+      const r = await benchModel({...options(model), switchBackends: ['wasm']});
       save(r);
       printHeader();
       printRows(r);

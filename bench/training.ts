@@ -7,15 +7,17 @@
  *    fusedIm2colConv2d;
  *  - input + filter gradients of a 3x3x32x32 conv on 28x28: tf.grads of tf.conv2d vs of
  *    im2colConv2d (tfjs's cpu backprop kernels are slow: the smaller layer keeps this short);
- *  - a small tf.layers CNN (two 3x3 conv2d + relu, pooling, dense): predict and one training step, without and with useIm2col;
+ *  - a small tf.layers CNN (bench/cnn.ts: two 3x3 conv2d + relu, pooling, dense; seeded
+ *    weights): predict and one training step, without and with useIm2col (bench/cpu.ts
+ *    times the training step on the wasm backend too);
  *  - a training step of the same CNN with dilated conv layers under useIm2col (tfjs alone
  *    cannot train it).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '../test/helpers/tfjs_gradients';
 import {fusedIm2colConv2d, im2colConv2d, useIm2col} from '../src';
+import {cnn, cnnBatch, sineTensor as values} from './cnn';
 
 const ROUNDS = Number(process.argv.find(a => a.startsWith('--rounds='))?.split('=')[1] ?? 5);
 
@@ -40,26 +42,6 @@ async function compare(sides: Record<string, () => Promise<void> | void>):
     }
   }
   return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t)]));
-}
-
-function values(shape: number[], seed: number): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = Math.sin(i * 0.37 + seed) * 0.5;
-  return tf.tensor(data, shape);
-}
-
-function cnn(dilation: number): tfl.LayersModel {
-  const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({inputShape: [16, 16, 3], filters: 8, kernelSize: 3, padding: 'same',
-                               activation: 'relu', dilationRate: dilation}));
-  model.add(tfl.layers.conv2d({filters: 16, kernelSize: 3, padding: 'same', activation: 'relu',
-                               dilationRate: dilation}));
-  model.add(tfl.layers.maxPooling2d({poolSize: 4}));
-  model.add(tfl.layers.flatten());
-  model.add(tfl.layers.dense({units: 10}));
-  model.compile({optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError'});
-  return model;
 }
 
 function row(what: string, times: Record<string, number>): void {
@@ -90,8 +72,7 @@ async function main(): Promise<void> {
   }));
 
   const model = cnn(1);
-  const batch = values([4, 16, 16, 3], 4);
-  const labels = values([4, 10], 5);
+  const {x: batch, labels} = cnnBatch(4);
   const switched = (run: () => Promise<void> | void) => async () => {
     const restore = useIm2col();
     try {
