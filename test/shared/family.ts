@@ -254,15 +254,23 @@ export function familyFilterGradients(tf: Tf, lib: Lib, arg: FilterGradientArg):
     const xShape = nchw ? [batch, inC, height, width] : [batch, height, width, inC];
     const x = tf.randomUniform(xShape, -1, 1, 'float32', arg.seed + 7 * i);
     // dy's shape is the convolution's output: from tfjs's own forward op.
-    const probe: Tensor = tf.tidy(() => depthwise ?
+    // (On the reference backend: stock wasm refuses NCHW.)
+    const probe: Tensor = onBackend(tf, arg.referenceBackend ?? 'cpu', () => tf.tidy(() => depthwise ?
         tf.depthwiseConv2d(x as never, tf.zeros(filterShape) as never, stride, pad as never,
                            'NHWC', dilation, dimRoundingMode) :
         tf.conv2d(x as never, tf.zeros(filterShape) as never, stride, pad as never,
-                  nchw ? 'NCHW' : 'NHWC', 1, dimRoundingMode) as never);
+                  nchw ? 'NCHW' : 'NHWC', 1, dimRoundingMode) as never));
     const dy = tf.randomUniform(probe.shape, -1, 1, 'float32', arg.seed + 7 * i + 1);
     probe.dispose();
     const run = () => tf.engine().runKernel(kernel, {x, dy} as never, attrs as never) as Tensor;
-    const expected = onBackend(tf, arg.referenceBackend ?? 'cpu', run);
+    // tfjs's depthwise filter-gradient kernels ignore dilations (tfjs's gradient refuses them):
+    // the reference is the undilated gradient by the filter dilated with zeros, at its taps.
+    const expanded = [(fh - 1) * dilation + 1, (fw - 1) * dilation + 1, inC, outC];
+    const reference = () => dilation === 1 ? run() : tf.tidy(() => tf.stridedSlice(
+        tf.engine().runKernel(kernel, {x, dy} as never,
+                              {...attrs, dilations: 1, filterShape: expanded} as never) as Tensor,
+        [0, 0, 0, 0], expanded, [dilation, dilation, 1, 1]));
+    const expected = onBackend(tf, arg.referenceBackend ?? 'cpu', reference);
     const before = memory(tf);
     lib.resetKernelStats();
     const restore = lib.useIm2col({backends: [backend]});

@@ -458,6 +458,9 @@ export function sharedSuites(target: Target, runner: Runner): void {
           }
           worst = Math.max(worst, r.error);
         }
+        // The sweep reaches NCHW and dilated depthwise cases.
+        expect(results.some(r => r.label.includes('"dataFormat":"NCHW"'))).toBe(true);
+        expect(results.some(r => r.label.includes('"dilations":2'))).toBe(true);
         console.log(`${target.name}, filter gradients: ${results.length} cases, worst relative ` +
                     `error ${worst.toExponential(2)}`);
       }, timeout);
