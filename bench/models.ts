@@ -3,7 +3,7 @@
  * ResNet-50, U-Net, C3D, TCN; seeded weights, nothing downloaded), stock tfjs against
  * useIm2col, predict at batch 1 and one training step, on tfjs's cpu backend in this Node
  * process and on tfjs's webgl backend in headless Chromium (test/browser/tfjs_page.ts,
- * SwiftShader where there is no GPU); on request also on tfjs's wasm backend in this process
+ * SwiftShader where there is no GPU), and on tfjs's wasm backend in this process
  * (XNNPACK, one thread), stock against useIm2col({backends: ['wasm']}), where stock tfjs's
  * training step throws (no Conv2DBackpropFilter on wasm) and is recorded as throwing.
  * Each model, backend and phase is measured in one process, round-robin after warm-up
@@ -19,7 +19,7 @@
  * Stock tfjs on the cpu is slow on the large models (ResNet-50 and C3D steps take seconds to
  * minutes), hence few rounds by default. Env:
  *   BENCH_MODELS    comma list of mobilenetv2,resnet50,unet,c3d,tcn (default: all)
- *   BENCH_BACKENDS  comma list of cpu,webgl,wasm (default: cpu,webgl)
+ *   BENCH_BACKENDS  comma list of cpu,webgl,wasm (default: all three)
  *   BENCH_PHASES    comma list of predict,train (default: both)
  *   BENCH_RUNS      timed rounds per phase, each runs both sides (default 2)
  *   BENCH_WARMUP    untimed runs of each side first (default 1, at least 1)
@@ -125,7 +125,7 @@ async function benchInPage({runner}: PageGlobals, options: ModelBenchOptions): P
 
 async function main(): Promise<void> {
   const models = listEnv<ModelName>('BENCH_MODELS', MODEL_NAMES);
-  const backends = listEnv<Backend>('BENCH_BACKENDS', ['cpu', 'webgl', 'wasm'], ['cpu', 'webgl']);
+  const backends = listEnv<Backend>('BENCH_BACKENDS', ['cpu', 'webgl', 'wasm'], ['cpu', 'wasm', 'webgl']);
   const phases = listEnv<Phase>('BENCH_PHASES', ['predict', 'train']);
   const scale = listEnv<ModelScale>('BENCH_SCALE', ['full', 'tiny'])[0];
   const runs = numberEnv('BENCH_RUNS', 2, 1);
