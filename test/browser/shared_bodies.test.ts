@@ -1,8 +1,8 @@
 /**
  * The shared test bodies (test/shared/) on every browser target of test/shared/targets.ts
- * (tfjs's cpu and webgl backends in headless Chromium; webgl on SwiftShader), bundled into
- * one page, with the assertions of test/shared/suites.ts. The Node targets run in
- * test/shared_bodies.test.ts.
+ * (tfjs's cpu, wasm and webgl backends in headless Chromium; webgl on SwiftShader, wasm on
+ * binaries the page's route serves from node_modules), bundled into one page, with the
+ * assertions of test/shared/suites.ts. The Node targets run in test/shared_bodies.test.ts.
  */
 import {bodies} from '../shared';
 import {Call, sharedSuites} from '../shared/suites';
@@ -44,6 +44,7 @@ describe.each(targets)('$name (browser)', target => {
         throw new Error(`backend ${backend} failed to start`);
       }
       await tf.ready();
+      if (tf.getBackend() !== backend) throw new Error(`on ${tf.getBackend()}, not ${backend}`);
       const previous: Record<string, unknown> = {};
       for (const [flag, value] of Object.entries(flags)) {
         previous[flag] = tf.env().get(flag);
@@ -51,6 +52,10 @@ describe.each(targets)('$name (browser)', target => {
       }
       return previous;
     }, {backend: target.backend, flags: target.flags});
+    // Not threaded: SharedArrayBuffer needs cross-origin isolation, which the page lacks.
+    if (target.backend === 'wasm') {
+      expect(page.wasmBinaries).toEqual(['tfjs-backend-wasm-simd.wasm']);
+    }
   }, 60000);
   afterAll(async () => {
     await page?.run(({tf}, flags) => {

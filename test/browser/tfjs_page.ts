@@ -1,6 +1,8 @@
 /**
  * A headless Chromium page with tfjs-core, -backend-cpu, -backend-webgl and this package
- * (from src/) bundled by esbuild into one script: no CDN, no network. Suites run async
+ * (from src/) bundled by esbuild into one script: no CDN, no network. The page's one
+ * request that gets an answer is for tfjs-backend-wasm's .wasm binaries (when the bundle has
+ * that backend), served by a Playwright route from node_modules. Suites run async
  * functions in the page and get JSON back:
  *
  *   const page = await TfjsPage.open({cases: 'test/helpers/conv_cases.ts'});
@@ -11,7 +13,7 @@
  * page globals ({tf, webgl, lib, ...extra modules}) and one JSON argument.
  */
 import * as esbuild from 'esbuild';
-import {existsSync} from 'fs';
+import {existsSync, readFileSync} from 'fs';
 import * as path from 'path';
 import type {Browser, Page} from 'playwright-core';
 import {launchChromium} from './chromium';
@@ -28,6 +30,11 @@ export interface PageGlobals {
   [extra: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+const WASM_BACKEND = '@tensorflow/tfjs-backend-wasm';
+/** Where the page's tfjs-backend-wasm fetches its binaries: the route in `open` answers. */
+const WASM_BINARIES_URL = 'http://im2col.test/tfjs-backend-wasm/';
+const WASM_BINARY = /^tfjs-backend-wasm[a-z-]*\.wasm$/;
+
 const bundles = new Map<string, string>();
 
 /** Bundles the page script: the standard modules plus `extra` (global name -> module path). */
@@ -43,6 +50,9 @@ export function bundlePageScript(extra: Record<string, string> = {}): string {
     `import '@tensorflow/tfjs-backend-cpu';`,
     ...Object.entries(modules).map(([name, from]) => `import * as ${name} from ${JSON.stringify(from)};`),
     `globalThis.__tfjsPage = {${Object.keys(modules).join(', ')}};`,
+    // Before anything can start the wasm backend (it throws once started).
+    ...Object.entries(modules).filter(([, from]) => from === WASM_BACKEND)
+        .map(([name]) => `${name}.setWasmPaths(${JSON.stringify(WASM_BINARIES_URL)});`),
   ].join('\n');
   const result = esbuild.buildSync({
     stdin: {contents, resolveDir: ROOT, sourcefile: 'tfjs_page_entry.js', loader: 'js'},
@@ -56,7 +66,9 @@ export function bundlePageScript(extra: Record<string, string> = {}): string {
 
 export class TfjsPage {
   private constructor(private browser: Browser, readonly page: Page,
-                      private readonly errors: string[]) {}
+                      private readonly errors: string[],
+                      /** The tfjs-backend-wasm binaries the page has fetched, in order. */
+                      readonly wasmBinaries: string[]) {}
 
   /** Launches Chromium and loads the bundle; `extra` adds modules to the page globals. */
   static async open(extra: Record<string, string> = {}): Promise<TfjsPage> {
@@ -66,11 +78,24 @@ export class TfjsPage {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', error => errors.push(String(error)));
-      // Everything the page needs is inline: refuse any request.
-      await page.route('**/*', route => route.abort());
+      // Everything else the page needs is inline: refuse any other request. The page is
+      // about:blank (origin null): its fetch of a binary is cross-origin, hence the CORS
+      // header; application/wasm lets WebAssembly.instantiateStreaming take it.
+      const wasmBinaries: string[] = [];
+      const wasmDir = path.join(path.dirname(
+          require.resolve(`${WASM_BACKEND}/package.json`, {paths: [ROOT]})), 'dist');
+      await page.route('**/*', route => {
+        const url = route.request().url();
+        const file = url.startsWith(WASM_BINARIES_URL) ? url.slice(WASM_BINARIES_URL.length) : '';
+        if (!WASM_BINARY.test(file) || !existsSync(path.join(wasmDir, file))) return route.abort();
+        wasmBinaries.push(file);
+        return route.fulfill({status: 200, contentType: 'application/wasm',
+                              headers: {'Access-Control-Allow-Origin': '*'},
+                              body: readFileSync(path.join(wasmDir, file))});
+      });
       await page.setContent('<!doctype html><html><body></body></html>');
       await page.addScriptTag({content: script});
-      return new TfjsPage(browser, page, errors);
+      return new TfjsPage(browser, page, errors, wasmBinaries);
     } catch (error) {
       await browser.close();
       throw error;

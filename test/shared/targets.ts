@@ -1,7 +1,8 @@
 /**
  * The backends every shared test body (test/shared/*.ts) runs on. A new backend is one entry
- * here: the Node runner (test/shared_bodies.test.ts) takes the `where: 'node'` entries, the
- * browser runner (test/browser/shared_bodies.test.ts) the `where: 'browser'` ones.
+ * here: the Node runner (test/shared_bodies.test.ts) takes the `where: 'node'` entries (cpu
+ * with each CPU GEMM, tfjs's wasm backend), the browser runner
+ * (test/browser/shared_bodies.test.ts) the `where: 'browser'` ones (cpu, wasm, webgl).
  */
 
 import type {FamilyOp} from '../helpers/family_cases';
@@ -66,6 +67,12 @@ const FULL: CaseCounts = {
   gradConv2d: 80, gradNumerical: 8, gradTiled: 60, gradConv1d: 40, col2im: 30, gradFused: 42,
 };
 
+/** The cpu-speed backends in the page: about half the cases. */
+const BROWSER_CPU: CaseCounts = {
+  ...FULL, parityConv2d: 300, parityConv1d: 100, fused: 70, gradConv2d: 40, gradTiled: 30,
+  gradConv1d: 20, col2im: 15, gradFused: 21,
+};
+
 const CPU_TOLERANCE = {forward: 1e-5, gradient: 1e-4};
 
 const ALL_FAMILY_OPS: FamilyOp[] = ['grouped', 'depthwise', 'fusedDepthwise', 'transpose', 'conv3d'];
@@ -95,9 +102,15 @@ export const TARGETS: Target[] = [
    family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6, filterGradients: 24},
    tolerance: CPU_TOLERANCE},
   // In the page 'auto' picks the wasm GEMM (main thread); fewer cases, Node covers the rest.
-  {name: 'cpu', backend: 'cpu', flags: {}, where: 'browser',
-   cases: {...FULL, parityConv2d: 300, parityConv1d: 100, fused: 70, gradConv2d: 40, gradTiled: 30,
-           gradConv1d: 20, col2im: 15, gradFused: 21},
+  {name: 'cpu', backend: 'cpu', flags: {}, where: 'browser', cases: BROWSER_CPU,
+   family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6, filterGradients: 24},
+   tolerance: CPU_TOLERANCE},
+  // tfjs's wasm backend in the page: its SIMD binary, one thread (the page is not
+  // cross-origin isolated). As in Node (IS_TEST off likewise), with fewer cases.
+  {name: 'wasm backend', backend: 'wasm', flags: {IS_TEST: false}, where: 'browser',
+   modules: ['@tensorflow/tfjs-backend-wasm'],
+   cases: {...BROWSER_CPU, ownReferenceEvery: 5}, referenceBackend: 'cpu',
+   ownReferenceIsTfjsWasm: true,
    family: {...CPU_FAMILY, parity: 30, tiled: 10, gradients: 6, filterGradients: 24},
    tolerance: CPU_TOLERANCE},
   // SwiftShader compiles each new shape's shaders slowly: a subset of the cases.
