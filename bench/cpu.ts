@@ -400,8 +400,9 @@ async function main() {
   console.log(widths.map(w => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
   if (results.some(r => r.im2colWasmKernels.length === 0)) {
-    console.log(`* useIm2col({backends: ['wasm']}) ran none of this package's kernels there ` +
-        `(the wasm driver's default kernels do not cover the layer): XNNPACK on both sides`);
+    console.log(`* useIm2col({backends: ['wasm']}) ran none of this package's kernels there: ` +
+        `its depthwise stand-ins hand the NHWC calls XNNPACK accepts to XNNPACK, which runs ` +
+        `them faster (kernelStats().handedToBackend): XNNPACK on both sides`);
   }
   const check = (ok: boolean) => ok ? 'met' : 'NOT met';
   console.log(`slowest layer vs tf cpu: ${fmtX(summary.slowestVsCpu)}`);
