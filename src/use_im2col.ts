@@ -130,8 +130,7 @@ function checkKernelNames(kernels: unknown): void {
  */
 export function useIm2col(options: UseIm2colOptions = {}): () => void {
   const drivers = [...state.drivers.keys()];
-  const requested: string[] = options.backends ??
-      drivers.filter(name => state.drivers.get(name)!.driver.switchedByDefault);
+  const requested: string[] = options.backends ?? drivers;
   if (!Array.isArray(requested) || requested.some(b => !drivers.includes(b))) {
     const names = drivers.map(b => `'${b}'`);
     const listed = names.length < 2 ? names.join('') :

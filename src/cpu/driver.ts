@@ -21,7 +21,6 @@ function valuesOf(backend: MathBackendCPU, t: TensorInfo): Float32Array {
 
 export const cpuDriver: BackendDriver<MathBackendCPU> = {
   backendName: 'cpu',
-  switchedByDefault: true,
   switchedKernels: FAMILY_KERNELS,
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {

@@ -41,12 +41,6 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
   /** The tfjs backend this driver's kernels are registered for. */
   readonly backendName: string;
   /**
-   * Whether `useIm2col()` without a `backends` option switches this backend. False where the
-   * backend's own kernels are about as fast and not yet measured layer by layer (the wasm
-   * backend's XNNPACK): switching must never slow a model down unasked.
-   */
-  readonly switchedByDefault: boolean;
-  /**
    * The tfjs kernels `useIm2col()` swaps on this backend unless told which (its `kernels`
    * option): those the benchmarks show at least as fast here as the backend's own.
    */
@@ -59,7 +53,7 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
   readonly companionKernels?: readonly KernelConfig[];
   /**
    * Whether the stand-in for `kernelName` hands this call to the backend's own kernel, which
-   * runs it faster (the wasm backend's XNNPACK depthwise kernels, for the calls they accept).
+   * runs it faster (the wasm backend's XNNPACK forward kernels, for the calls they accept).
    * Absent: every call runs on im2col.
    */
   handsToBackend?(kernelName: string, args: KernelArgs): boolean;

@@ -27,6 +27,11 @@ export function fusedConv2dKernel(driver: BackendDriver, kernelName: string,
     if (standIn && kernelName === FusedConv2D) state.onFusedConv2dCall?.(out, attrs);
     return out;
   };
+  // A call handed to the backend's own kernel gets the im2col gradient all the same.
+  const onHanded = standIn && kernelName === FusedConv2D ?
+      (out: TensorInfo, args: {attrs: FusedIm2colConv2DAttrs}) =>
+          state.onFusedConv2dCall?.(out, args.attrs) :
+      undefined;
   return {kernelName, backendName: driver.backendName,
-          kernelFunc: whereSupported(driver, kernelName, standIn, kernelFunc)};
+          kernelFunc: whereSupported(driver, kernelName, standIn, kernelFunc, onHanded)};
 }

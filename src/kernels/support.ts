@@ -8,16 +8,20 @@ import {countHandedCall} from '../stats';
  * `run`, where the driver's backend can run this package's kernels now. Where it cannot, a
  * kernel of this package throws the reason; a stand-in (`standIn`) runs the tfjs kernel that
  * useIm2col replaced, with one warning, so switching never breaks a working tfjs op. A
- * stand-in also hands the calls the driver says the backend's own kernel runs faster to it.
+ * stand-in also hands the calls the driver says the backend's own kernel runs faster to it
+ * (`onHanded` then sees the result, as the stand-in's own code would have).
  */
 export function whereSupported<A>(driver: BackendDriver, kernelName: string, standIn: boolean,
-                                  run: (args: A) => TensorInfo): KernelFunc {
+                                  run: (args: A) => TensorInfo,
+                                  onHanded?: (out: TensorInfo, args: A) => void): KernelFunc {
   const kernelFunc = (args: A): TensorInfo => {
     const reason = driver.unsupported();
     const original = standIn ? state.replaced.get(`${driver.backendName}/${kernelName}`) : undefined;
     if (original != null && driver.handsToBackend?.(kernelName, args as KernelArgs)) {
       countHandedCall(kernelName, driver.backendName);
-      return original.kernelFunc(args as never) as TensorInfo;
+      const out = original.kernelFunc(args as never) as TensorInfo;
+      onHanded?.(out, args);
+      return out;
     }
     if (reason == null) return run(args);
     if (original == null) throw new Error(`${kernelName}: ${reason}.`);

@@ -4,7 +4,7 @@
  * output's heap memory. tfjs's wasm backend has no NCHW convolutions, no filter gradients
  * (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter) and no depthwise input
  * gradient: under useIm2col these kernels supply them, so conv nets train on wasm. XNNPACK's
- * depthwise kernels keep the NHWC calls they accept (handsToBackend).
+ * forward kernels keep the NHWC calls they accept (handsToBackend): faster in whole models.
  *
  * The output is allocated first: makeOutput can grow the backend's memory, which detaches
  * every view taken before it. Nothing between taking the views and returning calls into the
@@ -12,7 +12,7 @@
  */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
-import {DepthwiseConv2dNative, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
+import {Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
 import {BackendDriver, FAMILY_KERNELS, KernelArgs} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
 import {convolveFilterGradient} from '../cpu/conv_filter_gradient';
@@ -27,18 +27,25 @@ function viewOf(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
-/** Activations tfjs's wasm FusedDepthwiseConv2D fuses (its FusableActivation). */
+/** Activations tfjs's wasm fused convolutions fuse (its FusableActivation). */
 const XNNPACK_ACTIVATIONS = ['linear', 'relu', 'relu6', 'prelu', 'leakyrelu', 'sigmoid', 'elu'];
 
+/** The forward kernels whose calls XNNPACK keeps where it accepts them. */
+const XNNPACK_KEEPS = [Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D];
+
 /**
- * Whether tfjs's wasm depthwise kernel (XNNPACK, faster than im2col's here, see
- * docs/models.md) accepts this call: NHWC, a bias and PReLU weights of one value per output
- * channel, an activation it fuses. The others (NCHW, broadcast operands, tanh) run on im2col.
+ * Whether tfjs's wasm kernel (XNNPACK) accepts this forward call: NHWC, a bias and PReLU
+ * weights of one value per output channel, an activation it fuses. XNNPACK runs these
+ * faster than im2col in whole models (docs/models.md); the others (NCHW, broadcast
+ * operands, tanh) run on im2col.
  */
-function xnnpackRunsDepthwise({inputs: {filter, bias, preluActivationWeights}, attrs}: KernelArgs):
-    boolean {
-  const perChannel = (t: TensorInfo | undefined) => t == null ||
-      (t.shape.length === 1 && t.shape[0] === filter!.shape[2] * filter!.shape[3]);
+function xnnpackAccepts(kernelName: string, {inputs: {filter, bias, preluActivationWeights},
+                                             attrs}: KernelArgs): boolean {
+  const [, , inChannels, outChannels] = filter!.shape;
+  const depthwise = kernelName === DepthwiseConv2dNative || kernelName === FusedDepthwiseConv2D;
+  const channels = depthwise ? inChannels * outChannels : outChannels;
+  const perChannel = (t: TensorInfo | undefined) =>
+      t == null || (t.shape.length === 1 && t.shape[0] === channels);
   return (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
       XNNPACK_ACTIVATIONS.includes((attrs.activation as string | undefined) ?? 'linear') &&
       perChannel(bias) && perChannel(preluActivationWeights);
@@ -46,12 +53,10 @@ function xnnpackRunsDepthwise({inputs: {filter, bias, preluActivationWeights}, a
 
 export const wasmDriver: BackendDriver<BackendWasm> = {
   backendName: 'wasm',
-  switchedByDefault: true,
   switchedKernels: FAMILY_KERNELS,
   companionKernels: [sharedIdentityConfig],
   handsToBackend: (kernelName, args) =>
-      (kernelName === DepthwiseConv2dNative || kernelName === FusedDepthwiseConv2D) &&
-      xnnpackRunsDepthwise(args),
+      XNNPACK_KEEPS.includes(kernelName) && xnnpackAccepts(kernelName, args),
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const out = backend.makeOutput(outShape, 'float32');

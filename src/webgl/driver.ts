@@ -13,7 +13,6 @@ import {Col2imProgram} from './programs/col2im_gpu';
 
 export const webglDriver: BackendDriver<MathBackendWebGL> = {
   backendName: 'webgl',
-  switchedByDefault: true,
   // The benchmarks show these at least as fast as tfjs's webgl kernels (docs/models.md).
   switchedKernels: FAMILY_KERNELS,
   unsupported: webglUnsupported,
