@@ -401,8 +401,8 @@ async function main() {
   for (const row of rows) console.log(line(row));
   if (results.some(r => r.im2colWasmKernels.length === 0)) {
     console.log(`* useIm2col({backends: ['wasm']}) ran none of this package's kernels there: ` +
-        `its depthwise stand-ins hand the NHWC calls XNNPACK accepts to XNNPACK, which runs ` +
-        `them faster (kernelStats().handedToBackend): XNNPACK on both sides`);
+        `its forward stand-ins hand the NHWC calls XNNPACK accepts to XNNPACK, which runs whole ` +
+        `models faster (kernelStats().handedToBackend): XNNPACK on both sides`);
   }
   const check = (ok: boolean) => ok ? 'met' : 'NOT met';
   console.log(`slowest layer vs tf cpu: ${fmtX(summary.slowestVsCpu)}`);

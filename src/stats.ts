@@ -10,7 +10,7 @@ export interface KernelStats {
   calls: Record<string, number>;
   /**
    * Calls a stand-in handed to the backend's own kernel because it runs them faster (the wasm
-   * backend's XNNPACK depthwise kernels), keyed like `calls`; not counted in `calls`.
+   * backend's XNNPACK forward kernels), keyed like `calls`; not counted in `calls`.
    */
   handedToBackend: Record<string, number>;
   /** The largest patch-matrix workspace of one kernel call, in bytes. */
