@@ -1,6 +1,5 @@
 import type {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {KernelArgs} from '../engine/driver';
-import type {BackendDriver} from '../engine/driver';
+import type {BackendDriver, KernelArgs} from '../engine/driver';
 import {state, warnOnce} from '../state';
 import {countHandedCall} from '../stats';
 

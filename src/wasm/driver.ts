@@ -13,7 +13,8 @@
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 import {Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D} from '@tensorflow/tfjs-core';
-import {BackendDriver, FAMILY_KERNELS, KernelArgs} from '../engine/driver';
+import {FAMILY_KERNELS} from '../engine/driver';
+import type {BackendDriver, KernelArgs} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
 import {convolveFilterGradient} from '../cpu/conv_filter_gradient';
 import {convolveIm2col, convolveVolume} from '../cpu/conv_im2col';
