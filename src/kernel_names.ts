@@ -93,6 +93,19 @@ export interface Im2colConv3DBackpropInputAttrs extends Conv3dSettings {
   inputShape: [number, number, number, number, number];
 }
 
+/**
+ * The 3D convolution's filter gradient from x and dy (vol2col's patch rows a tile at a time,
+ * within IM2COL_WORKSPACE_BYTES): the attributes of `Im2colConv3D` plus the filter's shape.
+ */
+export const Im2colConv3DBackpropFilter = 'Im2colConv3DBackpropFilter';
+export interface Im2colConv3DBackpropFilterInputs {
+  x: TensorInfo;
+  dy: TensorInfo;
+}
+export interface Im2colConv3DBackpropFilterAttrs extends Conv3dSettings {
+  filterShape: [number, number, number, number, number];
+}
+
 /** The 3D patch matrix: [batch, outDepth * outHeight * outWidth, fd * fh * fw * inChannels]. */
 export const Vol2col = 'Vol2col';
 export type Vol2colInputs = Pick<Im2colConv2DInputs, 'x'>;

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {Im2colConv2D, im2colConv2d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
+import {Im2colConv2D, im2colConv2d, im2colConv3d, kernelStats, resetKernelStats, WORKSPACE_BYTES_FLAG} from '../src';
+import './helpers/tfjs_gradients';
 import {randomConv2dCase, referenceConv2d, relativeError} from './helpers/conv_cases';
 import {Random} from './helpers/random';
 
@@ -47,6 +48,34 @@ describe('bounded workspace', () => {
     expect(relativeError(actual.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
     expect(kernelStats().peakWorkspaceBytes).toBeLessThanOrEqual(1 << 20);
     tf.dispose([x, filter, actual, expected]);
+  });
+});
+
+describe('bounded workspace, 3D gradients', () => {
+  it('the 3D filter and input gradients tile vol2col within the bound, as tf.conv3d', () => {
+    const rng = new Random(9);
+    const x = tf.tensor5d(rng.values(2 * 6 * 9 * 8 * 3), [2, 6, 9, 8, 3]);
+    const f = tf.tensor5d(rng.values(3 * 3 * 3 * 3 * 4), [3, 3, 3, 3, 4]);
+    const loss = (conv: (a: tf.Tensor5D, b: tf.Tensor5D) => tf.Tensor) =>
+        (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv(a as tf.Tensor5D, b as tf.Tensor5D)));
+    const [ex, ef] = tf.grads(loss((a, b) => tf.conv3d(a, b, 1, 'same')))([x, f]);
+    // Room for 4 patch rows of 81 values: the whole patch matrix is 864 rows per image.
+    const budget = 4 * 81 * 4;
+    const defaultBytes = tf.env().getNumber(WORKSPACE_BYTES_FLAG);
+    tf.env().set(WORKSPACE_BYTES_FLAG, budget);
+    resetKernelStats();
+    let dx: tf.Tensor, df: tf.Tensor;
+    try {
+      [dx, df] = tf.grads(loss((a, b) => im2colConv3d(a, b, 1, 'same')))([x, f]);
+    } finally {
+      tf.env().set(WORKSPACE_BYTES_FLAG, defaultBytes);
+    }
+    expect(kernelStats().calls['Im2colConv3DBackpropFilter/cpu']).toBe(1);
+    expect(kernelStats().calls['Vol2col/cpu']).toBeUndefined();
+    expect(kernelStats().peakWorkspaceBytes).toBeLessThanOrEqual(budget);
+    expect(relativeError(dx.dataSync(), ex.dataSync())).toBeLessThan(1e-4);
+    expect(relativeError(df.dataSync(), ef.dataSync())).toBeLessThan(1e-4);
+    tf.dispose([x, f, ex, ef, dx, df]);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * Filter gradients on the CPU (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter):
+ * Filter gradients on the CPU (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter, the
+ * 3D convolution's):
  * dW = Pᵀ · dY, P the patch matrix of x, summed tile by tile of output positions so the
  * patch rows in memory stay within IM2COL_WORKSPACE_BYTES. Per tile the GEMM computes
  * dYᵀ · P (the patch tile packed as the GEMM's B, the tile's dy transposed as its A, small)
@@ -7,34 +8,47 @@
  */
 import {util} from '@tensorflow/tfjs-core';
 import {workspaceBytes as workspaceBudget} from '../config';
-import {ConvGeometry, patchLength} from '../geometry';
+import {Conv3dGeometry, ConvGeometry, patchLength, patchLength3d} from '../geometry';
 import {channelSlice, groupGeometry} from './conv_im2col';
 import {cpuGemm, fallbackGemm, Gemm, GemmPlan} from './gemm';
 import {fillPatchRows} from './patch_matrix';
+import {fillVolumeRows} from './vol2col';
 
 /** Rows per tile beyond which a longer GEMM depth gains nothing. */
 const MAX_TILE_ROWS = 512;
 
+/** Where the patch rows come from and how dy lays out the same output positions. */
+interface FilterGradientRows {
+  images: number;
+  rowsPerImage: number;
+  /** Patch-matrix columns: the filter's rows (kh·kw·inC, or kd·kh·kw·inC). */
+  depth: number;
+  /** dy's channels (all groups'), channels last or first. */
+  outChannels: number;
+  channelsLast: boolean;
+  /** Writes patch rows [row0, row0 + rows) to patch, row r at r * depth. */
+  fill(row0: number, rows: number, patch: Float32Array): void;
+}
+
 /** Tiles [row0, rows) of the output positions: within one image where dy is channels first. */
-function* positionTiles(g: ConvGeometry, depth: number): Generator<[number, number]> {
-  const rowsPerImage = g.outHeight * g.outWidth;
-  const totalRows = g.batchSize * rowsPerImage;
+function* positionTiles(c: FilterGradientRows): Generator<[number, number]> {
+  const totalRows = c.images * c.rowsPerImage;
   const tileRows = Math.max(1, Math.min(MAX_TILE_ROWS,
-      Math.floor(workspaceBudget() / (4 * Math.max(1, depth)))));
-  const channelsLast = g.dataFormat === 'channelsLast';
+      Math.floor(workspaceBudget() / (4 * Math.max(1, c.depth)))));
   for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
-    const end = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
+    const end = c.channelsLast ? totalRows :
+                                 (Math.floor(row0 / c.rowsPerImage) + 1) * c.rowsPerImage;
     rows = Math.min(tileRows, end - row0);
     yield [row0, rows];
   }
 }
 
 /** dy[row, channel0 + i] for the tile's rows, as dst[dstOffset + i * lda + r]: dYᵀ of a tile. */
-function copyDyTransposed(dy: Float32Array, g: ConvGeometry, row0: number, rows: number,
+function copyDyTransposed(dy: Float32Array, c: FilterGradientRows, row0: number, rows: number,
                           channel0: number, channels: number, dst: Float32Array,
                           dstOffset: number, lda: number): void {
-  const rowsPerImage = g.outHeight * g.outWidth, outChannels = g.outChannels;
-  if (g.dataFormat === 'channelsLast') {
+  const {rowsPerImage, outChannels} = c;
+  if (c.channelsLast) {
     for (let r = 0; r < rows; r++) {
       const from = (row0 + r) * outChannels + channel0;
       for (let i = 0; i < channels; i++) dst[dstOffset + i * lda + r] = dy[from + i];
@@ -50,20 +64,19 @@ function copyDyTransposed(dy: Float32Array, g: ConvGeometry, row0: number, rows:
 }
 
 /**
- * dW[:, column0 .. column0 + g.outChannels) += Pᵀ · dY for the convolution g of one group
- * (x and g the group's own; dy, whose outChannels are `dyGeometry`'s, read at channel0).
+ * dW[:, channel0 .. channel0 + n) += Pᵀ · dY[:, channel0 .. channel0 + n), dW with
+ * `totalColumns` columns, P from `c`. Returns the patch workspace's bytes.
  */
-function addFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
-                           dyGeometry: ConvGeometry, channel0: number, dw: Float32Array,
-                           totalColumns: number): number {
-  const depth = patchLength(g), n = g.outChannels;
+function addFilterGradient(c: FilterGradientRows, dy: Float32Array, channel0: number, n: number,
+                           dw: Float32Array, totalColumns: number): number {
+  const depth = c.depth;
   let tileRowsUsed = 0;
   let patch = new Float32Array(0);
   const product = new Float32Array(depth * n);
   let gemm: Gemm = cpuGemm();
-  for (const [row0, rows] of positionTiles(dyGeometry, depth)) {
+  for (const [row0, rows] of positionTiles(c)) {
     if (patch.length < rows * depth) patch = new Float32Array(rows * depth);
-    fillPatchRows(x, g, row0, rows, patch, 0, depth);
+    c.fill(row0, rows, patch);
     let plan: GemmPlan;
     for (;;) {
       try {
@@ -73,7 +86,7 @@ function addFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
         gemm = fallbackGemm(gemm, error);
       }
     }
-    copyDyTransposed(dy, dyGeometry, row0, rows, channel0, n, plan.a, plan.aOffset, plan.lda);
+    copyDyTransposed(dy, c, row0, rows, channel0, n, plan.a, plan.aOffset, plan.lda);
     // C[i, p] = (dYᵀ · P)[i, p] lands at product[p * n + i]: the filter's layout.
     plan.multiply(n, plan.a, plan.aOffset, plan.lda, product, 0, 1, n);
     for (let p = 0; p < depth; p++) {
@@ -85,21 +98,39 @@ function addFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
   return 4 * tileRowsUsed * depth;
 }
 
+/** The 2D patch rows of x under g (a group's own x and g), dy laid out as `dyGeometry`'s. */
+function imageRows(x: Float32Array, g: ConvGeometry, dyGeometry: ConvGeometry): FilterGradientRows {
+  const depth = patchLength(g);
+  return {
+    images: g.batchSize, rowsPerImage: g.outHeight * g.outWidth, depth,
+    outChannels: dyGeometry.outChannels, channelsLast: g.dataFormat === 'channelsLast',
+    fill: (row0, rows, patch) => fillPatchRows(x, g, row0, rows, patch, 0, depth)
+  };
+}
+
+/** Starts dW: `out` (checked against the filter's size) or a new array, zeroed. */
+function filterArray(out: Float32Array | undefined, size: number): Float32Array {
+  if (out != null && out.length !== size) {
+    throw new Error(`tfjs-im2col: out has ${out.length} elements, the filter ${size}`);
+  }
+  // Tiles add onto it: a given `out` (the wasm heap) may hold anything.
+  return (out ?? new Float32Array(size)).fill(0);
+}
+
 /** The depthwise filter gradient ([kh, kw, C, multiplier]) added up tile by tile. */
 function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
                                  dw: Float32Array): number {
+  const rows = imageRows(x, g, g);
+  const {depth, rowsPerImage, channelsLast} = rows;
   const channels = g.inChannels, outChannels = g.outChannels;
   const multiplier = outChannels / channels;
   const taps = g.filterHeight * g.filterWidth;
-  const depth = patchLength(g);
-  const rowsPerImage = g.outHeight * g.outWidth;
-  const channelsLast = g.dataFormat === 'channelsLast';
   const dyRow = new Float32Array(outChannels);
   let patch = new Float32Array(0), tileRowsUsed = 0;
-  for (const [row0, rows] of positionTiles(g, depth)) {
-    if (patch.length < rows * depth) patch = new Float32Array(rows * depth);
-    fillPatchRows(x, g, row0, rows, patch, 0, depth);
-    for (let r = 0; r < rows; r++) {
+  for (const [row0, count] of positionTiles(rows)) {
+    if (patch.length < count * depth) patch = new Float32Array(count * depth);
+    rows.fill(row0, count, patch);
+    for (let r = 0; r < count; r++) {
       const row = row0 + r;
       if (channelsLast) {
         dyRow.set(dy.subarray(row * outChannels, (row + 1) * outChannels));
@@ -116,7 +147,7 @@ function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeome
         }
       }
     }
-    tileRowsUsed = Math.max(tileRowsUsed, rows);
+    tileRowsUsed = Math.max(tileRowsUsed, count);
   }
   return 4 * tileRowsUsed * depth;
 }
@@ -129,16 +160,13 @@ export function convolveFilterGradient(x: Float32Array, dy: Float32Array, g: Con
                                        out?: Float32Array):
     {out: Float32Array, workspaceBytes: number} {
   const size = util.sizeFromShape(g.filterShape);
-  if (out != null && out.length !== size) {
-    throw new Error(`tfjs-im2col: out has ${out.length} elements, the filter ${size}`);
-  }
-  // Tiles add onto it: a given `out` (the wasm heap) may hold anything.
-  const dw = (out ?? new Float32Array(size)).fill(0);
+  const dw = filterArray(out, size);
   if (g.batchSize * g.outHeight * g.outWidth === 0 || g.outChannels === 0 || size === 0) {
     return {out: dw, workspaceBytes: 0};
   }
   if (g.groups === 1) {
-    return {out: dw, workspaceBytes: addFilterGradient(x, dy, g, g, 0, dw, g.outChannels)};
+    return {out: dw, workspaceBytes:
+                 addFilterGradient(imageRows(x, g, g), dy, 0, g.outChannels, dw, g.outChannels)};
   }
   if (g.groups === g.inChannels) {
     return {out: dw, workspaceBytes: depthwiseFilterGradient(x, dy, g, dw)};
@@ -148,7 +176,31 @@ export function convolveFilterGradient(x: Float32Array, dy: Float32Array, g: Con
   for (let i = 0; i < g.groups; i++) {
     const groupX = channelSlice(x, g, i * group.inChannels, group.inChannels);
     workspaceBytes = Math.max(workspaceBytes, addFilterGradient(
-        groupX, dy, group, g, i * group.outChannels, dw, g.outChannels));
+        imageRows(groupX, group, g), dy, i * group.outChannels, group.outChannels, dw,
+        g.outChannels));
   }
   return {out: dw, workspaceBytes};
+}
+
+/**
+ * The filter gradient of the 3D convolution g from x (g.inShape) and dy (g.outShape):
+ * g.filterShape's values, vol2col's patch rows a tile at a time. `out`, if given, receives it.
+ */
+export function convolveVolumeFilterGradient(x: Float32Array, dy: Float32Array,
+                                             g: Conv3dGeometry, out?: Float32Array):
+    {out: Float32Array, workspaceBytes: number} {
+  const size = util.sizeFromShape(g.filterShape);
+  const dw = filterArray(out, size);
+  const rowsPerImage = g.outDepth * g.outHeight * g.outWidth;
+  const depth = patchLength3d(g);
+  if (g.batchSize * rowsPerImage === 0 || g.outChannels === 0 || size === 0) {
+    return {out: dw, workspaceBytes: 0};
+  }
+  const rows: FilterGradientRows = {
+    images: g.batchSize, rowsPerImage, depth, outChannels: g.outChannels,
+    channelsLast: g.dataFormat === 'channelsLast',
+    fill: (row0, count, patch) => fillVolumeRows(x, g, row0, count, patch, 0, depth)
+  };
+  return {out: dw, workspaceBytes: addFilterGradient(rows, dy, 0, g.outChannels, dw,
+                                                     g.outChannels)};
 }

@@ -8,7 +8,7 @@ import {util} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 import {BackendDriver, FAMILY_KERNELS} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
-import {convolveFilterGradient} from './conv_filter_gradient';
+import {convolveFilterGradient, convolveVolumeFilterGradient} from './conv_filter_gradient';
 import {convolveIm2col, convolveVolume} from './conv_im2col';
 import {convolveTranspose, convolveVolumeTranspose} from './conv_transpose';
 import {cpuTileEpilogue} from './epilogue';
@@ -42,6 +42,11 @@ export const cpuDriver: BackendDriver<MathBackendCPU> = {
   conv3d(backend, x, filter, g) {
     const {out, workspaceBytes} = convolveVolume(valuesOf(backend, x), valuesOf(backend, filter), g);
     return {out: backend.makeTensorInfo(g.outShape, 'float32', out), workspaceBytes};
+  },
+  conv3dFilterGradient(backend, x, dy, g) {
+    const {out, workspaceBytes} =
+        convolveVolumeFilterGradient(valuesOf(backend, x), valuesOf(backend, dy), g);
+    return {out: backend.makeTensorInfo(g.filterShape, 'float32', out), workspaceBytes};
   },
   conv3dTranspose(backend, dy, filter, g) {
     const {out, workspaceBytes} =

@@ -87,6 +87,13 @@ export interface BackendDriver<B extends KernelBackend = KernelBackend> {
    */
   convFilterGradient?(backend: B, x: TensorInfo, dy: TensorInfo, g: ConvGeometry,
                       filterShape: number[]): DriverResult;
+  /**
+   * The 3D convolution's filter gradient (g.filterShape) from x (g.inShape) and dy
+   * (g.outShape), vol2col's patch rows a tile at a time. Optional: without it the gradient
+   * builds vol2col's whole patch matrix and multiplies it by tfjs's MatMul (webgl).
+   */
+  conv3dFilterGradient?(backend: B, x: TensorInfo, dy: TensorInfo, g: Conv3dGeometry):
+      DriverResult;
   /** The 3D transposed convolution: x's gradient (g.inShape) from dy (g.outShape). */
   conv3dTranspose(backend: B, dy: TensorInfo, filter: TensorInfo, g: Conv3dGeometry):
       DriverResult;

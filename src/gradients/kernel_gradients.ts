@@ -4,9 +4,9 @@
  * FusedIm2colConv2D gets its gradient from its op (fusedIm2colConv2d), as tfjs's FusedConv2D
  * does: a registered gradient cannot save optional inputs (bias, PReLU weights).
  */
-import {engine, GradConfig, matMul, registerGradient, reshape, Tensor, Tensor4D, Tensor5D, transpose} from '@tensorflow/tfjs-core';
+import {engine, getKernel, GradConfig, matMul, registerGradient, reshape, Tensor, Tensor4D, Tensor5D, transpose} from '@tensorflow/tfjs-core';
 import {conv1dAs2d, Conv2dSettings} from '../geometry';
-import {Col2im, Col2imAttrs, Im2col, Im2colAttrs, Im2colConv1D, Im2colConv1DAttrs, Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DBackpropInput, Im2colConv2DBackpropInputAttrs, Im2colConv3D, Im2colConv3DAttrs, Im2colConv3DBackpropInput, Im2colConv3DBackpropInputAttrs, Im2colDepthwiseConv2D, Im2colDepthwiseConv2DAttrs, Vol2col, Vol2colAttrs} from '../kernel_names';
+import {Col2im, Col2imAttrs, Im2col, Im2colAttrs, Im2colConv1D, Im2colConv1DAttrs, Im2colConv2D, Im2colConv2DAttrs, Im2colConv2DBackpropInput, Im2colConv2DBackpropInputAttrs, Im2colConv3D, Im2colConv3DAttrs, Im2colConv3DBackpropFilter, Im2colConv3DBackpropFilterAttrs, Im2colConv3DBackpropInput, Im2colConv3DBackpropInputAttrs, Im2colDepthwiseConv2D, Im2colDepthwiseConv2DAttrs, Vol2col, Vol2colAttrs} from '../kernel_names';
 import {registerOnce} from '../state';
 import {conv2dBackprop, runCol2im, runIm2col} from './conv2d_backprop';
 
@@ -104,9 +104,20 @@ function volumeRows(dy: Tensor, dataFormat: Im2colConv3DAttrs['dataFormat']): Te
   return reshape(channelsLast, [-1, channelsLast.shape[4] as number]);
 }
 
-/** dW = vol2col(x)ᵀ · dY, the 3D filter gradient. */
+/**
+ * dW = vol2col(x)ᵀ · dY, the 3D filter gradient: the Im2colConv3DBackpropFilter kernel (tiled
+ * within the workspace) where the backend has it, else vol2col's whole patch matrix and
+ * tfjs's MatMul.
+ */
 function conv3dFilterGradient(x: Tensor, dy: Tensor, filterShape: number[],
                               settings: Im2colConv3DAttrs): Tensor {
+  if (getKernel(Im2colConv3DBackpropFilter, engine().backendName) != null) {
+    const attrs: Im2colConv3DBackpropFilterAttrs = {
+      ...settings, filterShape: filterShape as Im2colConv3DBackpropFilterAttrs['filterShape']
+    };
+    return engine().runKernel(Im2colConv3DBackpropFilter, {x, dy}, attrs as unknown as {}) as
+        Tensor;
+  }
   const [filterDepth, filterHeight, filterWidth] = filterShape;
   const vol2colAttrs: Vol2colAttrs = {...settings,
                                       filterSize: [filterDepth, filterHeight, filterWidth]};

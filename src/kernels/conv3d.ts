@@ -1,8 +1,9 @@
+import {util} from '@tensorflow/tfjs-core';
 import type {KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendDriver} from '../engine/driver';
 import {conv3dGeometry} from '../geometry';
-import type {Im2colConv3DAttrs, Im2colConv3DBackpropInputAttrs, Im2colConv3DBackpropInputInputs, Im2colConv3DInputs, Vol2colAttrs, Vol2colInputs} from '../kernel_names';
-import {Vol2col} from '../kernel_names';
+import type {Im2colConv3DAttrs, Im2colConv3DBackpropFilterAttrs, Im2colConv3DBackpropFilterInputs, Im2colConv3DBackpropInputAttrs, Im2colConv3DBackpropInputInputs, Im2colConv3DInputs, Vol2colAttrs, Vol2colInputs} from '../kernel_names';
+import {Im2colConv3DBackpropFilter, Vol2col} from '../kernel_names';
 import {countKernelCall} from '../stats';
 import {whereSupported} from './support';
 
@@ -58,4 +59,24 @@ export function vol2colKernel(driver: BackendDriver): KernelConfig {
   };
   return {kernelName: Vol2col, backendName: driver.backendName,
           kernelFunc: whereSupported(driver, Vol2col, false, kernelFunc)};
+}
+
+/** `Im2colConv3DBackpropFilter`: the 3D filter gradient, where the driver has it. */
+export function conv3dBackpropFilterKernel(driver: BackendDriver): KernelConfig {
+  const convFilterGradient = driver.conv3dFilterGradient!;
+  const kernelFunc = (args: {inputs: Im2colConv3DBackpropFilterInputs, backend: never,
+                             attrs: Im2colConv3DBackpropFilterAttrs}): TensorInfo => {
+    const {inputs: {x, dy}, backend, attrs} = args;
+    const g = conv3dGeometry(x.shape, attrs.filterShape, settingsOf(attrs));
+    if (!util.arraysEqual(dy.shape, g.outShape)) {
+      throw new Error(`${Im2colConv3DBackpropFilter}: input 'dy' must have the shape ` +
+          `[${g.outShape}] of the convolution of x of shape [${x.shape}] by a filter of ` +
+          `shape [${attrs.filterShape}], but got [${dy.shape}].`);
+    }
+    const {out, workspaceBytes} = convFilterGradient(backend, x, dy, g);
+    countKernelCall(Im2colConv3DBackpropFilter, driver.backendName, workspaceBytes);
+    return out;
+  };
+  return {kernelName: Im2colConv3DBackpropFilter, backendName: driver.backendName,
+          kernelFunc: whereSupported(driver, Im2colConv3DBackpropFilter, false, kernelFunc)};
 }

@@ -11,7 +11,7 @@ import {conv1dKernel} from './conv1d';
 import {conv2dKernel} from './conv2d';
 import {conv2dBackpropFilterKernel} from './conv2d_backprop_filter';
 import {conv2dTransposeKernel} from './conv2d_transpose';
-import {conv3dKernel, conv3dTransposeKernel, vol2colKernel} from './conv3d';
+import {conv3dBackpropFilterKernel, conv3dKernel, conv3dTransposeKernel, vol2colKernel} from './conv3d';
 import {fusedConv2dKernel} from './fused_conv2d';
 import {im2colKernel} from './im2col';
 
@@ -29,6 +29,7 @@ export function im2colKernelConfigs(driver: BackendDriver): KernelConfig[] {
     im2colKernel(driver),
     col2imKernel(driver),
     vol2colKernel(driver),
+    ...(driver.conv3dFilterGradient == null ? [] : [conv3dBackpropFilterKernel(driver)]),
   ];
 }
 

@@ -16,7 +16,7 @@ import {Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D} from '
 import {FAMILY_KERNELS} from '../engine/driver';
 import type {BackendDriver, KernelArgs} from '../engine/driver';
 import {patchLength, patchLength3d} from '../geometry';
-import {convolveFilterGradient} from '../cpu/conv_filter_gradient';
+import {convolveFilterGradient, convolveVolumeFilterGradient} from '../cpu/conv_filter_gradient';
 import {convolveIm2col, convolveVolume} from '../cpu/conv_im2col';
 import {convolveTranspose, convolveVolumeTranspose} from '../cpu/conv_transpose';
 import {fillVolumeRows} from '../cpu/vol2col';
@@ -83,6 +83,12 @@ export const wasmDriver: BackendDriver<BackendWasm> = {
     const out = backend.makeOutput(g.outShape, 'float32');
     const {workspaceBytes} = convolveVolume(viewOf(backend, x), viewOf(backend, filter), g,
                                             viewOf(backend, out));
+    return {out, workspaceBytes};
+  },
+  conv3dFilterGradient(backend, x, dy, g) {
+    const out = backend.makeOutput(g.filterShape, 'float32');
+    const {workspaceBytes} = convolveVolumeFilterGradient(viewOf(backend, x), viewOf(backend, dy),
+                                                          g, viewOf(backend, out));
     return {out, workspaceBytes};
   },
   conv3dTranspose(backend, dy, filter, g) {

@@ -3,7 +3,8 @@
  * transposed, 3D) over a seeded random sweep against references from tfjs's own ops
  * (test/helpers/family_cases.ts), computed on the reference backend; their gradients
  * against the references' tfjs gradients; the stand-ins useIm2col swaps in, against stock
- * tfjs; and the filter-gradient kernels over a sweep, against tfjs's own.
+ * tfjs; and the filter-gradient kernels (2D stand-ins, the 3D kernel) over a sweep, against
+ * tfjs's own.
  */
 import {FamilyCase, familyCases, FamilyOp, referenceFamily, referenceOp} from '../helpers/family_cases';
 import {relativeError} from '../helpers/conv_cases';
@@ -216,6 +217,60 @@ export interface FilterGradientResult {
 }
 
 /**
+ * One case of Im2colConv3DBackpropFilter (the 3D convolution's filter gradient, tiled under
+ * the workspace on every other case) against tfjs's Conv3DBackpropFilterV2 on the reference
+ * backend, which has neither dilations (it gets the filter dilated with zeros, read at its
+ * taps) nor NCDHW (it gets x and dy transposed).
+ */
+function volumeFilterGradientCase(tf: Tf, lib: Lib, arg: FilterGradientArg, i: number,
+                                  int: (lo: number, hi: number) => number, rand: () => number):
+    FilterGradientResult {
+  const kernel = 'Im2colConv3DBackpropFilter';
+  const ncdhw = rand() < 0.4;
+  const stride = int(1, 2);
+  const dilation = stride === 1 ? int(1, 2) : 1;
+  const [fd, fh, fw] = [int(1, 3), int(1, 3), int(1, 3)];
+  const span = (f: number) => (f - 1) * dilation + 1;
+  const [batch, inC, outC] = [int(1, 2), int(1, 4), int(1, 4)];
+  const [depth, height, width] = [Math.max(int(2, 5), span(fd)), Math.max(int(2, 6), span(fh)),
+                                  Math.max(int(2, 6), span(fw))];
+  const pad = rand() < 0.5 ? 'same' : 'valid';
+  const filterShape = [fd, fh, fw, inC, outC];
+  const reference = arg.referenceBackend ?? 'cpu';
+  const xCl = tf.randomUniform([batch, depth, height, width, inC], -1, 1, 'float32', arg.seed + 7 * i);
+  const probe: Tensor = onBackend(tf, reference, () => tf.tidy(() => tf.conv3d(
+      xCl as never, tf.zeros(filterShape) as never, stride, pad, 'NDHWC', dilation) as never));
+  const dyCl = tf.randomUniform(probe.shape, -1, 1, 'float32', arg.seed + 7 * i + 1);
+  probe.dispose();
+  const expanded = [span(fd), span(fh), span(fw), inC, outC];
+  const expected: Tensor = onBackend(tf, reference, () => tf.tidy(() => tf.stridedSlice(
+      tf.engine().runKernel('Conv3DBackpropFilterV2', {x: xCl, dy: dyCl} as never,
+                            {strides: stride, pad, filterShape: expanded} as never) as Tensor,
+      [0, 0, 0, 0, 0], expanded, [dilation, dilation, dilation, 1, 1])));
+  const toFirst = [0, 4, 1, 2, 3];
+  const [x, dy] = ncdhw ? [tf.transpose(xCl, toFirst), tf.transpose(dyCl, toFirst)] : [xCl, dyCl];
+  const attrs = {strides: stride, pad, dataFormat: ncdhw ? 'NCDHW' : 'NDHWC', dilations: dilation,
+                 filterShape};
+  const before = memory(tf);
+  lib.resetKernelStats();
+  const flag = lib.WORKSPACE_BYTES_FLAG;
+  const budget = tf.env().get(flag);
+  if (i % 4 >= 2) tf.env().set(flag, arg.tiledBytes);
+  let actual: Tensor;
+  try {
+    actual = tf.engine().runKernel(kernel, {x, dy} as never, attrs as never) as Tensor;
+  } finally {
+    tf.env().set(flag, budget);
+  }
+  const leaked = memory(tf).numTensors - before.numTensors - 1;
+  const result = {kernel, label: JSON.stringify({xShape: x.shape, ...attrs}),
+                  error: relativeError(actual.dataSync(), expected.dataSync()),
+                  leakedTensors: leaked, ranOn: Object.keys(lib.kernelStats().calls)};
+  tf.dispose([xCl, dyCl, x, dy, expected, actual]);
+  return result;
+}
+
+/**
  * Conv2DBackpropFilter and DepthwiseConv2dNativeBackpropFilter, called as tfjs's gradients
  * call them, over seeded random geometries (NCHW, strides, dilations, explicit padding,
  * rounding modes; every other case under a small workspace) under useIm2col, against tfjs's
@@ -234,6 +289,10 @@ export function familyFilterGradients(tf: Tf, lib: Lib, arg: FilterGradientArg):
   const backend = tf.getBackend();
   const results: FilterGradientResult[] = [];
   for (let i = 0; i < arg.cases; i++) {
+    if (i % 3 === 2) {
+      results.push(volumeFilterGradientCase(tf, lib, arg, i, int, rand));
+      continue;
+    }
     const depthwise = i % 2 === 1;
     const kernel = depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter';
     const nchw = !depthwise && rand() < 0.4;

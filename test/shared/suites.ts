@@ -443,8 +443,8 @@ export function sharedSuites(target: Target, runner: Runner): void {
     }, timeout);
 
     if (family.filterGradients > 0) {
-      it(`the filter-gradient stand-ins agree with tfjs's kernels (${family.filterGradients} ` +
-         `cases)`, async () => {
+      it(`the filter-gradient kernels (2D stand-ins, 3D) agree with tfjs's kernels ` +
+         `(${family.filterGradients} cases)`, async () => {
         const results = await call('familyFilterGradients', {
           seed: 4242, cases: family.filterGradients, tiledBytes: family.tiledBytes,
           referenceBackend: target.referenceBackend});
@@ -461,6 +461,7 @@ export function sharedSuites(target: Target, runner: Runner): void {
         // The sweep reaches NCHW and dilated depthwise cases.
         expect(results.some(r => r.label.includes('"dataFormat":"NCHW"'))).toBe(true);
         expect(results.some(r => r.label.includes('"dilations":2'))).toBe(true);
+        expect(results.some(r => r.label.includes('"dataFormat":"NCDHW"'))).toBe(true);
         console.log(`${target.name}, filter gradients: ${results.length} cases, worst relative ` +
                     `error ${worst.toExponential(2)}`);
       }, timeout);
