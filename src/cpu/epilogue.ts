@@ -23,32 +23,6 @@ const ACTIVATIONS: Record<FusedActivation, (leakyreluAlpha: number) => Activate>
 const NO_STRIDES: OperandStrides = {batch: 0, height: 0, width: 0, channel: 0};
 const ZERO = new Float32Array(1);
 
-/**
- * The common case, NHWC with one bias per channel (or none) and ReLU, ReLU6 or no
- * activation, as plain loops over the tile's rows: the general function's per-value
- * activation call and index arithmetic cost several times the GEMM's own time per value.
- */
-function channelsLastBiasActivation(activation: FusedActivation, bias: Float32Array | null,
-                                    outChannels: number): TileEpilogue | null {
-  if (activation !== 'linear' && activation !== 'relu' && activation !== 'relu6') return null;
-  const b = bias ?? new Float32Array(outChannels);
-  return (out, flatRow0, rows) => {
-    const end = (flatRow0 + rows) * outChannels;
-    for (let o = flatRow0 * outChannels; o < end; o += outChannels) {
-      if (activation === 'relu') {
-        for (let c = 0; c < outChannels; c++) {
-          const v = out[o + c] + b[c];
-          out[o + c] = v < 0 ? 0 : v;
-        }
-      } else if (activation === 'relu6') {
-        for (let c = 0; c < outChannels; c++) out[o + c] = Math.min(Math.max(out[o + c] + b[c], 0), 6);
-      } else {
-        for (let c = 0; c < outChannels; c++) out[o + c] += b[c];
-      }
-    }
-  };
-}
-
 /** The per-tile function of `epilogue` for a convolution of geometry `g`. */
 export function cpuTileEpilogue<T>(epilogue: Epilogue<T>, g: ConvGeometry,
                                    valuesOf: (tensor: T) => Float32Array): TileEpilogue {
@@ -58,13 +32,6 @@ export function cpuTileEpilogue<T>(epilogue: Epilogue<T>, g: ConvGeometry,
       [ZERO, NO_STRIDES] : [valuesOf(o.tensor), broadcastStrides(o.broadcastShape, g) ?? NO_STRIDES];
   const [bias, bs] = operand(epilogue.bias);
   const [weights, ws] = operand(epilogue.preluWeights);
-  const perChannelBias = epilogue.bias == null ||
-      (bs.batch === 0 && bs.height === 0 && bs.width === 0 && bs.channel === 1);
-  if (g.dataFormat === 'channelsLast' && perChannelBias) {
-    const fast = channelsLastBiasActivation(epilogue.activation,
-                                            epilogue.bias == null ? null : bias, g.outChannels);
-    if (fast != null) return fast;
-  }
   const {outWidth, outChannels} = g;
   const rowsPerImage = g.outHeight * outWidth;
   const channelsLast = g.dataFormat === 'channelsLast';
