@@ -8,8 +8,9 @@
  */
 import {util} from '@tensorflow/tfjs-core';
 import {workspaceBytes as workspaceBudget} from '../config';
-import {Conv3dGeometry, ConvGeometry, patchLength, patchLength3d} from '../geometry';
-import {channelSlice, groupGeometry} from './conv_im2col';
+import {Conv3dGeometry, ConvGeometry, patchLength, patchLength3d, positionTiles} from '../geometry';
+import {channelSlice, groupGeometry, outputArray} from './conv_im2col';
+import {readOutputRow} from './depthwise';
 import {cpuGemm, fallbackGemm, Gemm, GemmPlan} from './gemm';
 import {fillPatchRows} from './patch_matrix';
 import {fillVolumeRows} from './vol2col';
@@ -30,17 +31,11 @@ interface FilterGradientRows {
   fill(row0: number, rows: number, patch: Float32Array): void;
 }
 
-/** Tiles [row0, rows) of the output positions: within one image where dy is channels first. */
-function* positionTiles(c: FilterGradientRows): Generator<[number, number]> {
-  const totalRows = c.images * c.rowsPerImage;
+/** The tiles of `c`'s output positions, each holding at most the workspace's patch rows. */
+function filterGradientTiles(c: FilterGradientRows): Generator<[number, number]> {
   const tileRows = Math.max(1, Math.min(MAX_TILE_ROWS,
       Math.floor(workspaceBudget() / (4 * Math.max(1, c.depth)))));
-  for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
-    const end = c.channelsLast ? totalRows :
-                                 (Math.floor(row0 / c.rowsPerImage) + 1) * c.rowsPerImage;
-    rows = Math.min(tileRows, end - row0);
-    yield [row0, rows];
-  }
+  return positionTiles(c.images, c.rowsPerImage, c.channelsLast, tileRows);
 }
 
 /** dy[row, channel0 + i] for the tile's rows, as dst[dstOffset + i * lda + r]: dYᵀ of a tile. */
@@ -74,7 +69,7 @@ function addFilterGradient(c: FilterGradientRows, dy: Float32Array, channel0: nu
   let patch = new Float32Array(0);
   const product = new Float32Array(depth * n);
   let gemm: Gemm = cpuGemm();
-  for (const [row0, rows] of positionTiles(c)) {
+  for (const [row0, rows] of filterGradientTiles(c)) {
     if (patch.length < rows * depth) patch = new Float32Array(rows * depth);
     c.fill(row0, rows, patch);
     let plan: GemmPlan;
@@ -108,37 +103,21 @@ function imageRows(x: Float32Array, g: ConvGeometry, dyGeometry: ConvGeometry): 
   };
 }
 
-/** Starts dW: `out` (checked against the filter's size) or a new array, zeroed. */
-function filterArray(out: Float32Array | undefined, size: number): Float32Array {
-  if (out != null && out.length !== size) {
-    throw new Error(`tfjs-im2col: out has ${out.length} elements, the filter ${size}`);
-  }
-  // Tiles add onto it: a given `out` (the wasm heap) may hold anything.
-  return (out ?? new Float32Array(size)).fill(0);
-}
-
 /** The depthwise filter gradient ([kh, kw, C, multiplier]) added up tile by tile. */
 function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry,
                                  dw: Float32Array): number {
   const rows = imageRows(x, g, g);
-  const {depth, rowsPerImage, channelsLast} = rows;
+  const {depth} = rows;
   const channels = g.inChannels, outChannels = g.outChannels;
   const multiplier = outChannels / channels;
   const taps = g.filterHeight * g.filterWidth;
   const dyRow = new Float32Array(outChannels);
   let patch = new Float32Array(0), tileRowsUsed = 0;
-  for (const [row0, count] of positionTiles(rows)) {
+  for (const [row0, count] of filterGradientTiles(rows)) {
     if (patch.length < count * depth) patch = new Float32Array(count * depth);
     rows.fill(row0, count, patch);
     for (let r = 0; r < count; r++) {
-      const row = row0 + r;
-      if (channelsLast) {
-        dyRow.set(dy.subarray(row * outChannels, (row + 1) * outChannels));
-      } else {
-        const image = Math.floor(row / rowsPerImage);
-        const at = image * outChannels * rowsPerImage + (row - image * rowsPerImage);
-        for (let o = 0; o < outChannels; o++) dyRow[o] = dy[at + o * rowsPerImage];
-      }
+      readOutputRow(dy, g, row0 + r, dyRow);
       for (let t = 0, p = r * depth; t < taps; t++, p += channels) {
         const w = t * outChannels;
         for (let c = 0, o = 0; c < channels; c++) {
@@ -160,7 +139,8 @@ export function convolveFilterGradient(x: Float32Array, dy: Float32Array, g: Con
                                        out?: Float32Array):
     {out: Float32Array, workspaceBytes: number} {
   const size = util.sizeFromShape(g.filterShape);
-  const dw = filterArray(out, size);
+  // Tiles add onto it: a given `out` (the wasm heap) may hold anything.
+  const dw = outputArray(out, size).fill(0);
   if (g.batchSize * g.outHeight * g.outWidth === 0 || g.outChannels === 0 || size === 0) {
     return {out: dw, workspaceBytes: 0};
   }
@@ -190,7 +170,8 @@ export function convolveVolumeFilterGradient(x: Float32Array, dy: Float32Array,
                                              g: Conv3dGeometry, out?: Float32Array):
     {out: Float32Array, workspaceBytes: number} {
   const size = util.sizeFromShape(g.filterShape);
-  const dw = filterArray(out, size);
+  // Tiles add onto it: a given `out` (the wasm heap) may hold anything.
+  const dw = outputArray(out, size).fill(0);
   const rowsPerImage = g.outDepth * g.outHeight * g.outWidth;
   const depth = patchLength3d(g);
   if (g.batchSize * rowsPerImage === 0 || g.outChannels === 0 || size === 0) {

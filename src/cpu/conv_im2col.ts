@@ -101,7 +101,7 @@ export function convolveRows(c: RowConvolution, out: Float32Array, epilogue?: Ti
 }
 
 /** `out` as given (checked against the size), or a new array of `size`. */
-function outputArray(out: Float32Array | undefined, size: number): Float32Array {
+export function outputArray(out: Float32Array | undefined, size: number): Float32Array {
   if (out == null) return new Float32Array(size);
   if (out.length !== size) {
     throw new Error(`tfjs-im2col: out has ${out.length} elements, the output ${size}`);

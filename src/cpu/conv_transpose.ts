@@ -7,7 +7,7 @@
 import {util} from '@tensorflow/tfjs-core';
 import {workspaceBytes as workspaceBudget} from '../config';
 import {Conv3dGeometry, ConvGeometry, patchLength, patchLength3d, patchRowsPerTile} from '../geometry';
-import {groupGeometry} from './conv_im2col';
+import {groupGeometry, outputArray} from './conv_im2col';
 import {depthwisePatchGradient, depthwiseTileRows, depthwiseTiles} from './depthwise';
 import {cpuGemm, fallbackGemm, GemmPlan} from './gemm';
 import {addPatchRowsToImage} from './patch_matrix';
@@ -90,10 +90,8 @@ function patchGradientTiles(dy: Float32Array, layout: DyLayout, totalRows: numbe
 export function convolveTranspose(dy: Float32Array, filter: Float32Array, g: ConvGeometry,
                                   out?: Float32Array): {out: Float32Array, workspaceBytes: number} {
   const size = util.sizeFromShape(g.inShape);
-  if (out != null && out.length !== size) {
-    throw new Error(`tfjs-im2col: out has ${out.length} elements, the output ${size}`);
-  }
-  const dx = (out ?? new Float32Array(size)).fill(0);
+  // col2im adds onto it: a given `out` (the wasm heap) may hold anything.
+  const dx = outputArray(out, size).fill(0);
   const rowsPerImage = g.outHeight * g.outWidth;
   const totalRows = g.batchSize * rowsPerImage;
   if (totalRows === 0 || g.outChannels === 0 || patchLength(g) === 0) {
@@ -131,10 +129,8 @@ export function convolveVolumeTranspose(dy: Float32Array, filter: Float32Array,
                                         g: Conv3dGeometry, out?: Float32Array):
     {out: Float32Array, workspaceBytes: number} {
   const size = util.sizeFromShape(g.inShape);
-  if (out != null && out.length !== size) {
-    throw new Error(`tfjs-im2col: out has ${out.length} elements, the output ${size}`);
-  }
-  const dx = (out ?? new Float32Array(size)).fill(0);
+  // col2im adds onto it: a given `out` (the wasm heap) may hold anything.
+  const dx = outputArray(out, size).fill(0);
   const rowsPerImage = g.outDepth * g.outHeight * g.outWidth;
   const totalRows = g.batchSize * rowsPerImage;
   const depth = patchLength3d(g);

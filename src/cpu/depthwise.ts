@@ -11,7 +11,7 @@
  * or where the module's memory cannot be had, TypeScript does.
  */
 import {workspaceBytes as workspaceBudget} from '../config';
-import {ConvGeometry, patchLength, patchRowsPerTile} from '../geometry';
+import {ConvGeometry, patchLength, patchRowsPerTile, positionTiles} from '../geometry';
 import type {TileEpilogue} from './conv_im2col';
 import {cpuGemm, fallbackGemm, Gemm, WasmChannelwisePlan} from './gemm';
 import {fillPatchRows, patchOrigin} from './patch_matrix';
@@ -46,15 +46,9 @@ function insideTaps(g: ConvGeometry, flatRow: number, inside: Uint8Array): void 
 }
 
 /** Tiles of patch rows: [row0, rows) with rows ≤ tileRows, channels-first ones within one image. */
-export function* depthwiseTiles(g: ConvGeometry, tileRows: number): Generator<[number, number]> {
-  const rowsPerImage = g.outHeight * g.outWidth;
-  const totalRows = g.batchSize * rowsPerImage;
-  const channelsLast = g.dataFormat === 'channelsLast';
-  for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
-    const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
-    rows = Math.min(tileRows, limit - row0);
-    yield [row0, rows];
-  }
+export function depthwiseTiles(g: ConvGeometry, tileRows: number): Generator<[number, number]> {
+  return positionTiles(g.batchSize, g.outHeight * g.outWidth, g.dataFormat === 'channelsLast',
+                       tileRows);
 }
 
 /**
@@ -188,6 +182,20 @@ function convolveDepthwiseTypescript(x: Float32Array, filter: Float32Array, g: C
   return {out, workspaceBytes: 4 * tileRows * depth};
 }
 
+/** The outChannels values of output position `row` (flat, as a patch row) of dy, into dyRow. */
+export function readOutputRow(dy: Float32Array, g: ConvGeometry, row: number,
+                              dyRow: Float32Array): void {
+  const outChannels = g.outChannels;
+  if (g.dataFormat === 'channelsLast') {
+    for (let o = 0, at = row * outChannels; o < outChannels; o++) dyRow[o] = dy[at + o];
+  } else {
+    const rowsPerImage = g.outHeight * g.outWidth;
+    const image = Math.floor(row / rowsPerImage);
+    const at = image * outChannels * rowsPerImage + (row - image * rowsPerImage);
+    for (let o = 0; o < outChannels; o++) dyRow[o] = dy[at + o * rowsPerImage];
+  }
+}
+
 /**
  * The patch-matrix rows [row0, row0 + rows) of a transposed depthwise convolution (the
  * gradient of its patch matrix) from dy, into patch (row r at r * patchLength(g)).
@@ -198,18 +206,9 @@ export function depthwisePatchGradient(dy: Float32Array, filter: Float32Array, g
   const multiplier = outChannels / channels;
   const taps = g.filterHeight * g.filterWidth;
   const depth = taps * channels;
-  const rowsPerImage = g.outHeight * g.outWidth;
-  const channelsLast = g.dataFormat === 'channelsLast';
   const dyRow = new Float32Array(outChannels);
   for (let r = 0; r < rows; r++) {
-    const row = row0 + r;
-    if (channelsLast) {
-      for (let o = 0, at = row * outChannels; o < outChannels; o++) dyRow[o] = dy[at + o];
-    } else {
-      const image = Math.floor(row / rowsPerImage);
-      const at = image * outChannels * rowsPerImage + (row - image * rowsPerImage);
-      for (let o = 0; o < outChannels; o++) dyRow[o] = dy[at + o * rowsPerImage];
-    }
+    readOutputRow(dy, g, row0 + r, dyRow);
     let p = r * depth;
     for (let t = 0; t < taps; t++, p += channels) {
       const w = t * outChannels;

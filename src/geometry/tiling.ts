@@ -20,6 +20,21 @@ export function patchRowsPerTile(g: ConvGeometry, budgetBytes: number, rowMultip
 }
 
 /**
+ * Tiles [row0, rows) of the `images * rowsPerImage` output positions (patch-matrix rows), at
+ * most `tileRows` each; channels-first tiles stay within one image, so each of their output
+ * channels is one run.
+ */
+export function* positionTiles(images: number, rowsPerImage: number, channelsLast: boolean,
+                               tileRows: number): Generator<[number, number]> {
+  const totalRows = images * rowsPerImage;
+  for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
+    const limit = channelsLast ? totalRows : (Math.floor(row0 / rowsPerImage) + 1) * rowsPerImage;
+    rows = Math.min(tileRows, limit - row0);
+    yield [row0, rows];
+  }
+}
+
+/**
  * A tile of a convolution's outputs: images [image0, image0 + images) and, in each, output
  * rows [outRow0, outRow0 + outRows).
  */
