@@ -8,6 +8,7 @@
  */
 import {FamilyCase, familyCases, FamilyOp, referenceFamily, referenceOp} from '../helpers/family_cases';
 import {relativeError} from '../helpers/conv_cases';
+import {Random} from '../helpers/random';
 import {label, Lib, memory, onBackend, Tensor, Tf} from './types';
 
 export interface FamilyArg {
@@ -217,16 +218,43 @@ export interface FilterGradientResult {
 }
 
 /**
+ * Runs a filter-gradient kernel call (under useIm2col where `switched`; under the small
+ * workspace on every other pair of cases) and measures it against `expected`; disposes both.
+ */
+function measureFilterGradient(tf: Tf, lib: Lib, arg: FilterGradientArg, i: number,
+                               kernel: string, label: string, switched: boolean,
+                               run: () => Tensor, expected: Tensor): FilterGradientResult {
+  const before = memory(tf);
+  lib.resetKernelStats();
+  const restore = switched ? lib.useIm2col({backends: [tf.getBackend()]}) : () => {};
+  const flag = lib.WORKSPACE_BYTES_FLAG;
+  const budget = tf.env().get(flag);
+  if (i % 4 >= 2) tf.env().set(flag, arg.tiledBytes);
+  let actual: Tensor;
+  try {
+    actual = run();
+  } finally {
+    tf.env().set(flag, budget);
+    restore();
+  }
+  const result = {kernel, label, error: relativeError(actual.dataSync(), expected.dataSync()),
+                  leakedTensors: memory(tf).numTensors - before.numTensors - 1,
+                  ranOn: Object.keys(lib.kernelStats().calls)};
+  tf.dispose([expected, actual]);
+  return result;
+}
+
+/**
  * One case of Im2colConv3DBackpropFilter (the 3D convolution's filter gradient, tiled under
  * the workspace on every other case) against tfjs's Conv3DBackpropFilterV2 on the reference
  * backend, which has neither dilations (it gets the filter dilated with zeros, read at its
  * taps) nor NCDHW (it gets x and dy transposed).
  */
 function volumeFilterGradientCase(tf: Tf, lib: Lib, arg: FilterGradientArg, i: number,
-                                  int: (lo: number, hi: number) => number, rand: () => number):
-    FilterGradientResult {
+                                  rng: Random): FilterGradientResult {
   const kernel = 'Im2colConv3DBackpropFilter';
-  const ncdhw = rand() < 0.4;
+  const int = (lo: number, hi: number) => rng.int(lo, hi);
+  const ncdhw = rng.next() < 0.4;
   const stride = int(1, 2);
   const dilation = stride === 1 ? int(1, 2) : 1;
   const [fd, fh, fw] = [int(1, 3), int(1, 3), int(1, 3)];
@@ -234,7 +262,7 @@ function volumeFilterGradientCase(tf: Tf, lib: Lib, arg: FilterGradientArg, i: n
   const [batch, inC, outC] = [int(1, 2), int(1, 4), int(1, 4)];
   const [depth, height, width] = [Math.max(int(2, 5), span(fd)), Math.max(int(2, 6), span(fh)),
                                   Math.max(int(2, 6), span(fw))];
-  const pad = rand() < 0.5 ? 'same' : 'valid';
+  const pad = rng.next() < 0.5 ? 'same' : 'valid';
   const filterShape = [fd, fh, fw, inC, outC];
   const reference = arg.referenceBackend ?? 'cpu';
   const xCl = tf.randomUniform([batch, depth, height, width, inC], -1, 1, 'float32', arg.seed + 7 * i);
@@ -251,22 +279,10 @@ function volumeFilterGradientCase(tf: Tf, lib: Lib, arg: FilterGradientArg, i: n
   const [x, dy] = ncdhw ? [tf.transpose(xCl, toFirst), tf.transpose(dyCl, toFirst)] : [xCl, dyCl];
   const attrs = {strides: stride, pad, dataFormat: ncdhw ? 'NCDHW' : 'NDHWC', dilations: dilation,
                  filterShape};
-  const before = memory(tf);
-  lib.resetKernelStats();
-  const flag = lib.WORKSPACE_BYTES_FLAG;
-  const budget = tf.env().get(flag);
-  if (i % 4 >= 2) tf.env().set(flag, arg.tiledBytes);
-  let actual: Tensor;
-  try {
-    actual = tf.engine().runKernel(kernel, {x, dy} as never, attrs as never) as Tensor;
-  } finally {
-    tf.env().set(flag, budget);
-  }
-  const leaked = memory(tf).numTensors - before.numTensors - 1;
-  const result = {kernel, label: JSON.stringify({xShape: x.shape, ...attrs}),
-                  error: relativeError(actual.dataSync(), expected.dataSync()),
-                  leakedTensors: leaked, ranOn: Object.keys(lib.kernelStats().calls)};
-  tf.dispose([xCl, dyCl, x, dy, expected, actual]);
+  const result = measureFilterGradient(
+      tf, lib, arg, i, kernel, JSON.stringify({xShape: x.shape, ...attrs}), false,
+      () => tf.engine().runKernel(kernel, {x, dy} as never, attrs as never) as Tensor, expected);
+  tf.dispose([xCl, dyCl, x, dy]);
   return result;
 }
 
@@ -278,24 +294,17 @@ function volumeFilterGradientCase(tf: Tf, lib: Lib, arg: FilterGradientArg, i: n
  */
 export function familyFilterGradients(tf: Tf, lib: Lib, arg: FilterGradientArg):
     FilterGradientResult[] {
-  let state = arg.seed >>> 0;
-  const rand = () => {  // mulberry32, as test/helpers/random.ts
-    let t = (state += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-  const backend = tf.getBackend();
+  const rng = new Random(arg.seed);
+  const int = (lo: number, hi: number) => rng.int(lo, hi);
   const results: FilterGradientResult[] = [];
   for (let i = 0; i < arg.cases; i++) {
     if (i % 3 === 2) {
-      results.push(volumeFilterGradientCase(tf, lib, arg, i, int, rand));
+      results.push(volumeFilterGradientCase(tf, lib, arg, i, rng));
       continue;
     }
     const depthwise = i % 2 === 1;
     const kernel = depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter';
-    const nchw = !depthwise && rand() < 0.4;
+    const nchw = !depthwise && rng.next() < 0.4;
     const [batch, height, width, inC] = [int(1, 2), int(3, 9), int(3, 9), int(1, 5)];
     const [fh, fw] = [int(1, 3), int(1, 3)];
     const outC = depthwise ? int(1, 3) : int(1, 6);
@@ -330,24 +339,9 @@ export function familyFilterGradients(tf: Tf, lib: Lib, arg: FilterGradientArg):
                               {...attrs, dilations: 1, filterShape: expanded} as never) as Tensor,
         [0, 0, 0, 0], expanded, [dilation, dilation, 1, 1]));
     const expected = onBackend(tf, arg.referenceBackend ?? 'cpu', reference);
-    const before = memory(tf);
-    lib.resetKernelStats();
-    const restore = lib.useIm2col({backends: [backend]});
-    const flag = lib.WORKSPACE_BYTES_FLAG;
-    const budget = tf.env().get(flag);
-    if (i % 4 >= 2) tf.env().set(flag, arg.tiledBytes);
-    let actual: Tensor;
-    try {
-      actual = run();
-    } finally {
-      tf.env().set(flag, budget);
-      restore();
-    }
-    const leaked = memory(tf).numTensors - before.numTensors - 1;
-    results.push({kernel, label: JSON.stringify({xShape, ...attrs}),
-                  error: relativeError(actual.dataSync(), expected.dataSync()),
-                  leakedTensors: leaked, ranOn: Object.keys(lib.kernelStats().calls)});
-    tf.dispose([x, dy, expected, actual]);
+    results.push(measureFilterGradient(tf, lib, arg, i, kernel,
+                                       JSON.stringify({xShape, ...attrs}), true, run, expected));
+    tf.dispose([x, dy]);
   }
   return results;
 }
