@@ -52,16 +52,58 @@ export function cpuGemmChoice(): CpuGemmChoice {
 }
 
 /**
+ * How many threads the CPU kernels' GEMM may use, the calling one included: a whole number
+ * from 1 to MAX_CPU_THREADS. 1 runs everything on the calling thread. The default: in Node,
+ * the cores Node reports (os.availableParallelism), at most DEFAULT_MAX_CPU_THREADS; in a
+ * browser page or worker that is cross-origin isolated (so it may share memory with workers),
+ * navigator.hardwareConcurrency, at most that; anywhere else 1.
+ */
+export const CPU_THREADS_FLAG = 'IM2COL_CPU_THREADS';
+export const MAX_CPU_THREADS = 64;
+const DEFAULT_MAX_CPU_THREADS = 8;
+
+export function cpuThreads(): number {
+  const threads: unknown = env().get(CPU_THREADS_FLAG);
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 ||
+      threads > MAX_CPU_THREADS) {
+    throw new Error(`${CPU_THREADS_FLAG} must be a whole number from 1 to ${MAX_CPU_THREADS}, ` +
+        `but is ${describeFlagValue(threads)}.`);
+  }
+  return threads;
+}
+
+interface ThreadsHost {
+  process?: {getBuiltinModule?: (name: string) => unknown, versions?: {node?: string}};
+  crossOriginIsolated?: boolean;
+  navigator?: {hardwareConcurrency?: number};
+}
+
+function defaultCpuThreads(): number {
+  const host = globalThis as ThreadsHost;
+  let cores = 1;
+  if (host.process?.versions?.node != null) {
+    const os = host.process.getBuiltinModule?.('os') as
+        {availableParallelism?: () => number, cpus(): unknown[]} | undefined;
+    cores = os == null ? 1 : os.availableParallelism?.() ?? os.cpus().length;
+  } else if (host.crossOriginIsolated === true) {
+    cores = host.navigator?.hardwareConcurrency ?? 1;
+  }
+  return Math.max(1, Math.min(DEFAULT_MAX_CPU_THREADS, Math.floor(cores)));
+}
+
+/**
  * Checks every flag of this package, so an op can refuse a bad setting before any work
  * (the kernels check again where they read a flag).
  */
 export function checkIm2colFlags(): void {
   workspaceBytes();
   cpuGemmChoice();
+  cpuThreads();
 }
 
 // Once per realm: another copy of the package may have registered (and a user set) them.
 registerOnce('flags', () => {
   env().registerFlag(WORKSPACE_BYTES_FLAG, () => 64 * 1024 * 1024);
   env().registerFlag(CPU_GEMM_FLAG, () => 'auto');
+  env().registerFlag(CPU_THREADS_FLAG, defaultCpuThreads);
 });

@@ -20,6 +20,8 @@ export interface Im2colState {
   /** Stand-in calls handed to the backend's own kernel, per kernel name, per backend name. */
   readonly handedCalls: Map<string, Map<string, number>>;
   peakWorkspaceBytes: number;
+  /** Products that ran on more than one thread. */
+  threadedProducts: number;
   /** The geometry an op handed to the kernel it runs next (see geometry/handover.ts). */
   handedOver: {attrs: object, geometry: ConvGeometry} | undefined;
   /** Per backend name: its driver, and the kernels useIm2col swaps in for its own. */
@@ -38,11 +40,11 @@ export interface Im2colState {
   readonly warned: Set<string>;
 }
 
-const KEY = Symbol.for('tfjs-im2col.state.v2');
+const KEY = Symbol.for('tfjs-im2col.state.v3');
 
 function makeState(): Im2colState {
   return {
-    calls: new Map(), handedCalls: new Map(), peakWorkspaceBytes: 0, handedOver: undefined, drivers: new Map(),
+    calls: new Map(), handedCalls: new Map(), peakWorkspaceBytes: 0, threadedProducts: 0, handedOver: undefined, drivers: new Map(),
     replaced: new Map(),
     switched: new Map(), restoreGradients: null, onFusedConv2dCall: null,
     registered: new Set(), warned: new Set()

@@ -15,6 +15,11 @@ export interface KernelStats {
   handedToBackend: Record<string, number>;
   /** The largest patch-matrix workspace of one kernel call, in bytes. */
   peakWorkspaceBytes: number;
+  /**
+   * Products (a convolution's GEMM, or one group's or one pass's of it) that ran on more than
+   * one thread (IM2COL_CPU_THREADS).
+   */
+  threadedProducts: number;
 }
 
 function count(counters: Map<string, Map<string, number>>, kernelName: string,
@@ -29,6 +34,11 @@ export function countKernelCall(kernelName: string, backendName: string, workspa
     void {
   count(state.calls, kernelName, backendName);
   if (workspaceBytes > state.peakWorkspaceBytes) state.peakWorkspaceBytes = workspaceBytes;
+}
+
+/** Counts a product that ran on `threads` threads (KernelStats.threadedProducts). */
+export function countThreadedProduct(threads: number): void {
+  if (threads > 1) state.threadedProducts++;
 }
 
 /** Counts a stand-in's call that the backend's own kernel ran (KernelStats.handedToBackend). */
@@ -47,11 +57,12 @@ function snapshot(counters: Map<string, Map<string, number>>): Record<string, nu
 /** A snapshot of the counters. */
 export function kernelStats(): KernelStats {
   return {calls: snapshot(state.calls), handedToBackend: snapshot(state.handedCalls),
-          peakWorkspaceBytes: state.peakWorkspaceBytes};
+          peakWorkspaceBytes: state.peakWorkspaceBytes, threadedProducts: state.threadedProducts};
 }
 
 export function resetKernelStats(): void {
   state.calls.clear();
   state.handedCalls.clear();
   state.peakWorkspaceBytes = 0;
+  state.threadedProducts = 0;
 }

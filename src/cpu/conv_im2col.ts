@@ -11,6 +11,7 @@ import {convolveDepthwise} from './depthwise';
 import {cpuGemm, fallbackGemm, Gemm, GemmPlan, WasmIm2colSource} from './gemm';
 import {resumWindowsOverPadding} from './padded_taps';
 import {Im2colSource, PatchSource} from './patch_source';
+import {convolveThreaded} from './threads/threaded_conv';
 import {resumVolumeWindows, Vol2colSource} from './vol2col';
 
 /**
@@ -187,6 +188,10 @@ export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeo
   }
   const {groups} = g;
   if (groups === 1) {
+    if (cpuGemm().name === 'wasm') {
+      const threadedBytes = convolveThreaded(x, filter, g, out, epilogue);
+      if (threadedBytes !== undefined) return {out, workspaceBytes: threadedBytes};
+    }
     const tileRows = convolveRows(convolution2d(x, filter, g, 0, g.outChannels), out, epilogue);
     return {out, workspaceBytes: 4 * tileRows * patchLength(g)};
   }

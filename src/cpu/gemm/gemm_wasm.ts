@@ -70,6 +70,14 @@ let shared: GemmInstance|undefined;
 /** Exports by memory buffer, so the wasm im2col finds the module that owns a plan's A. */
 const exportsOfBuffer = new WeakMap<ArrayBufferLike, GemmExports>();
 let lastView: Float32Array|undefined;
+
+/**
+ * Tells the wasm im2col which module's exports serve a memory it did not make (the threaded
+ * pool's shared memory), so it writes into a threaded GEMM plan's A too.
+ */
+export function registerWasmMemory(view: Float32Array, exports: object): void {
+  exportsOfBuffer.set(view.buffer, exports as GemmExports);
+}
 let lastExports: GemmExports|undefined;
 
 function instantiate(): GemmInstance {
@@ -129,7 +137,7 @@ const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple)
  * Copies a rows×cols tile at heap[at + i * ld + j] out to out[offset + i * rowStride + j *
  * colStride]: one block copy where both are contiguous alike.
  */
-function copyTileOut(heap: Float32Array, at: number, ld: number, rows: number, cols: number,
+export function copyTileOut(heap: Float32Array, at: number, ld: number, rows: number, cols: number,
                      out: Float32Array, offset: number, rowStride: number, colStride: number):
     void {
   if (colStride === 1 && rowStride === cols && ld === cols && rows * cols > 64) {

@@ -1,4 +1,5 @@
-import {CPU_GEMM_FLAG, cpuGemmChoice} from '../../config';
+import {CPU_GEMM_FLAG, cpuGemmChoice, cpuThreads} from '../../config';
+import {threadedGemm} from '../threads/threaded_gemm';
 import {CpuGemmName, Gemm, WasmMemoryError} from './gemm';
 import {typescriptGemm} from './gemm_typescript';
 import {wasmGemm, wasmUnavailableReason} from './gemm_wasm';
@@ -30,7 +31,10 @@ export function cpuGemm(): Gemm {
   const choice = cpuGemmChoice();
   if (choice === 'typescript') return typescriptGemm;
   const reason = wasmUnavailableReason();
-  if (reason === undefined) return wasmGemm;
+  if (reason === undefined) {
+    const threads = cpuThreads();
+    return threads > 1 ? threadedGemm(threads) : wasmGemm;
+  }
   if (choice === 'wasm') {
     throw new Error(`${CPU_GEMM_FLAG} is 'wasm', but the WebAssembly GEMM cannot run here ` +
         `(${reason}); set it to 'auto' or 'typescript'.`);

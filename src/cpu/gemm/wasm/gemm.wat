@@ -18,7 +18,7 @@
 ;; (channelwise, im2colChannelwise below): a patch row's taps times the filter, channel by
 ;; channel, f32x4 over the channels.
 (module
-  (memory (export "memory") 1)
+{{memory}}
   (global $KC i32 (i32.const {{KC}}))
 
 {{microKernel}}
@@ -27,6 +27,15 @@
   ;; at $b with n columns (a multiple of NR), C at $c (ldc floats a row). Byte addresses.
   (func (export "gemm") (param $a i32) (param $lda i32) (param $b i32) (param $c i32)
                         (param $ldc i32) (param $m i32) (param $k i32) (param $n i32)
+    (call $gemmColumns (local.get $a) (local.get $lda) (local.get $b) (local.get $c)
+        (local.get $ldc) (local.get $m) (local.get $k) (local.get $n) (i32.const 0)
+        (local.get $n)))
+
+  ;; The columns [col0, colEnd) of that product (multiples of NR): C's columns from $c + col0
+  ;; on, B's panels from col0 on. A thread's share when the work is split over columns.
+  (func $gemmColumns (param $a i32) (param $lda i32) (param $b i32) (param $c i32)
+                     (param $ldc i32) (param $m i32) (param $k i32) (param $n i32)
+                     (param $col0 i32) (param $colEnd i32)
     (local $k0 i32) (local $depth i32) (local $panel i32) (local $col i32) (local $row i32)
     (local $ldaBytes i32) (local $ldcBytes i32)
     (local.set $ldaBytes (i32.shl (local.get $lda) (i32.const 2)))
@@ -35,9 +44,10 @@
       (local.set $depth (select (global.get $KC) (i32.sub (local.get $k) (local.get $k0))
           (i32.lt_u (global.get $KC) (i32.sub (local.get $k) (local.get $k0)))))
       ;; This slice's block of B starts at k0 * n floats; its panels are depth×NR each.
-      (local.set $panel (i32.add (local.get $b)
-          (i32.shl (i32.mul (local.get $k0) (local.get $n)) (i32.const 2))))
-      (local.set $col (i32.const 0))
+      (local.set $panel (i32.add (local.get $b) (i32.shl (i32.add
+          (i32.mul (local.get $k0) (local.get $n)) (i32.mul (local.get $col0) (local.get $depth)))
+          (i32.const 2))))
+      (local.set $col (local.get $col0))
       (loop $panels
         (local.set $row (i32.const 0))
         (loop $rows
@@ -53,7 +63,7 @@
         (local.set $panel (i32.add (local.get $panel)
                                    (i32.mul (local.get $depth) (i32.const {{NR_BYTES}}))))
         (local.set $col (i32.add (local.get $col) (i32.const {{NR}})))
-        (br_if $panels (i32.lt_u (local.get $col) (local.get $n))))
+        (br_if $panels (i32.lt_u (local.get $col) (local.get $colEnd))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $depth)))
       (br_if $slices (i32.lt_u (local.get $k0) (local.get $k)))))
 
@@ -368,4 +378,5 @@
       (local.set $outCol (i32.rem_u (local.get $outCol) (local.get $outWidth)))
       (local.set $rows (i32.sub (local.get $rows) (local.get $n)))
       (br_if $tiles (local.get $rows))))
+{{threads}}
 )

@@ -1,0 +1,57 @@
+/**
+ * The control block every thread of a pool reads: i32 words at the start of the shared
+ * memory. The threaded build's work loop (gemm/wasm/threads.wat, runTickets) reads the
+ * job's words at these indices (its offsets are 4 × the index).
+ */
+export const Control = {
+  /** Bumped per job; idle workers wait on it. */
+  GENERATION: 0,
+  /** Tickets finished in this job; the caller waits on it. */
+  DONE: 1,
+  /** Words 2-3, one i64: low half the next ticket, high half the job's ticket count. */
+  NEXT: 2,
+  /** Test hook: worker i + 1 takes a ticket and dies with it, as a crashed thread would. */
+  DIE: 4,
+  /** Workers that have started and wait for jobs. */
+  READY: 5,
+  // The job: 1 = patch rows from the module's im2col, 0 = rows of A already in memory.
+  MODE: 8,
+  ROWS_PER_TICKET: 9,
+  /** Tickets per block of rows (blocks of output columns). */
+  COLUMN_BLOCKS: 10,
+  COLUMNS_PER_TICKET: 11,
+  TOTAL_ROWS: 12,
+  /** Byte address of A (mode 0) or of the first thread's A region (mode 1). */
+  A: 13,
+  /** Bytes between two threads' A regions (mode 1). */
+  A_THREAD_STRIDE: 14,
+  LDA: 15,
+  B: 16,
+  C: 17,
+  LDC: 18,
+  K: 19,
+  /** B's and C's columns, a multiple of NR. */
+  N: 20,
+  // im2col's (mode 1): byte address of x, then its strides and the geometry, in its order.
+  X: 21,
+  IMAGE_STEP: 22,
+  ROW_STEP: 23,
+  COL_STEP: 24,
+  CHANNEL_STEP: 25,
+  IN_HEIGHT: 26,
+  IN_WIDTH: 27,
+  IN_CHANNELS: 28,
+  OUT_HEIGHT: 29,
+  OUT_WIDTH: 30,
+  FILTER_HEIGHT: 31,
+  FILTER_WIDTH: 32,
+  STRIDE_HEIGHT: 33,
+  STRIDE_WIDTH: 34,
+  DILATION_HEIGHT: 35,
+  DILATION_WIDTH: 36,
+  PAD_TOP: 37,
+  PAD_LEFT: 38,
+} as const;
+
+/** Bytes the control block takes at the start of the memory (the rest is the job's). */
+export const CONTROL_BYTES = 256;

@@ -1,0 +1,119 @@
+/**
+ * The GEMM on the pool's threads, behind the one GEMM interface (gemm/gemm.ts), so every CPU
+ * path that multiplies tiles (the transposed convolutions and input gradients, the filter
+ * gradients, 3D and grouped convolutions) splits each tile's product over the threads: the
+ * plan lives in the pool's shared memory, and `multiply` hands its rows (or, for few rows,
+ * its output columns) to every thread as tickets of the threaded module's work loop (mode
+ * 0: A already in memory). The patch source still fills A, and col2im still scatters, on the
+ * calling thread. Plain 2D convolutions take the fully threaded path (threaded_conv.ts).
+ */
+import {WASM_BLOCKING} from '../gemm/blocking.generated';
+import type {Gemm, GemmEpilogue, GemmPlan} from '../gemm/gemm';
+import {copyTileOut, registerWasmMemory, wasmGemm} from '../gemm/gemm_wasm';
+import {countThreadedProduct} from '../../stats';
+import {Control, CONTROL_BYTES} from './control';
+import {abandonPool, threadPool, ThreadPool} from './pool';
+import {minThreadedWork, planTickets} from './threaded_conv';
+
+const {MR, NR, tileRows: PREFERRED_TILE_ROWS} = WASM_BLOCKING;
+const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
+
+class ThreadedGemmPlan implements GemmPlan {
+  readonly a: Float32Array;
+  readonly aOffset: number;
+  readonly lda: number;
+  readonly scratch: Float32Array;
+  readonly scratchOffset: number;
+  readonly filterHasNonFinite: boolean;
+  private readonly width: number;
+  private readonly cAt: number;
+  /** Whether a tile of this plan ran on more than one thread (it is counted once). */
+  private threaded = false;
+
+  constructor(private readonly pool: ThreadPool, private readonly heap: Float32Array,
+              b: Float32Array, bOffset: number, ldb: number, readonly k: number,
+              readonly n: number, maxRows: number, extraFloats: number) {
+    // Floats: [control][packed B: k×width][scratch][A: tileRows×k][C: tileRows×width]; B as
+    // given is staged after the packed B while it is packed, as in the one-thread plan.
+    const width = this.width = roundUp(n, NR);
+    const bPacked = CONTROL_BYTES / 4;
+    const bAt = bPacked + k * width;
+    this.scratchOffset = bAt;
+    this.aOffset = roundUp(bAt + extraFloats, 4);
+    this.lda = k;
+    this.cAt = roundUp(this.aOffset + roundUp(maxRows, MR) * k, 4);
+    this.a = this.scratch = heap;
+    const bLength = k === 0 ? 0 : (k - 1) * ldb + n;
+    heap.set(bOffset === 0 && bLength === b.length ? b : b.subarray(bOffset, bOffset + bLength),
+             bAt);
+    this.filterHasNonFinite = pool.exports.packB(4 * bAt, ldb, 4 * bPacked, k, n, width) !== 0;
+  }
+
+  /** Floats the plan needs for these sizes. */
+  static floats(k: number, n: number, maxRows: number, extraFloats: number): number {
+    const width = roundUp(n, NR);
+    const bAt = CONTROL_BYTES / 4 + k * width;
+    const cAt = roundUp(roundUp(bAt + extraFloats, 4) + roundUp(maxRows, MR) * k, 4);
+    return Math.max(cAt + roundUp(maxRows, MR) * width, bAt + k * n + 4);
+  }
+
+  multiply(m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
+           cOffset: number, rs: number, cs: number, epilogue?: GemmEpilogue): void {
+    const {heap, pool, cAt, width, n, k} = this;
+    let aAddress: number;
+    if (a === heap) {
+      aAddress = 4 * aOffset;
+    } else {
+      for (let i = 0; i < m; i++) {
+        heap.set(a.subarray(aOffset + i * lda, aOffset + i * lda + k), this.aOffset + i * k);
+      }
+      aAddress = 4 * this.aOffset;
+      lda = k;
+    }
+    const plan = m * k * n >= minThreadedWork ?
+        planTickets(m, k, width, pool.threads, Infinity) : undefined;
+    let ran = false;
+    if (plan !== undefined) {
+      const words: Array<[number, number]> = [
+        [Control.MODE, 0], [Control.ROWS_PER_TICKET, plan.rowsPerTicket],
+        [Control.COLUMN_BLOCKS, plan.columnBlocks],
+        [Control.COLUMNS_PER_TICKET, plan.columnsPerTicket], [Control.TOTAL_ROWS, m],
+        [Control.A, aAddress], [Control.LDA, lda], [Control.B, CONTROL_BYTES],
+        [Control.C, 4 * cAt], [Control.LDC, width], [Control.K, k], [Control.N, width]];
+      for (const [index, value] of words) pool.control[index] = value;
+      ran = pool.run(plan.rowBlocks * plan.columnBlocks);
+      if (!ran) {
+        abandonPool(pool);
+      } else if (!this.threaded) {
+        this.threaded = true;
+        countThreadedProduct(pool.threads);
+      }
+    }
+    if (!ran) {
+      pool.exports.gemm(aAddress, lda, CONTROL_BYTES, 4 * cAt, width, roundUp(m, MR), k, width);
+    }
+    copyTileOut(heap, cAt, width, m, n, c, cOffset, rs, cs);
+    epilogue?.(c, cOffset, m);
+  }
+}
+
+/**
+ * The GEMM for IM2COL_CPU_THREADS = threads: tiles `threads` times the one-thread size, each
+ * split over the threads; where the pool cannot be had or cannot hold a call's plan, the
+ * one-thread wasm GEMM.
+ */
+export function threadedGemm(threads: number): Gemm {
+  return {
+    name: 'wasm',
+    preferredTileRows: PREFERRED_TILE_ROWS * threads,
+    prepare(b, bOffset, ldb, k, n, maxRows, extraFloats = 0) {
+      const pool = threadPool(threads);
+      const heap = pool?.heap(4 * ThreadedGemmPlan.floats(k, n, maxRows, extraFloats));
+      if (pool === undefined || heap === undefined) {
+        return wasmGemm.prepare(b, bOffset, ldb, k, n, maxRows, extraFloats);
+      }
+      registerWasmMemory(heap, pool.exports);
+      return new ThreadedGemmPlan(pool, heap, b, bOffset, ldb, k, n, maxRows, extraFloats);
+    }
+  };
+}

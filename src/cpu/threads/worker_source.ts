@@ -1,0 +1,56 @@
+/**
+ * The workers' code, as source text: a worker instantiates the threaded GEMM module on the
+ * pool's shared memory and runs its work loop (runTickets) for each job, waiting on the
+ * control block between jobs. Text, so a worker starts from a Blob URL (browsers) or an eval
+ * (Node) with nothing to fetch or resolve; it needs no tfjs.
+ */
+import {Control} from './control';
+
+function workerMain(C: typeof Control): void {
+  interface Start {
+    module: WebAssembly.Module;
+    memory: WebAssembly.Memory;
+    index: number;
+  }
+  function run({module, memory, index}: Start, die: () => void): void {
+    const instance = new WebAssembly.Instance(module, {env: {memory}});
+    const runTickets = instance.exports.runTickets as (control: number, thread: number) => void;
+    const control = new Int32Array(memory.buffer, 0, 64);
+    Atomics.add(control, C.READY, 1);
+    let seen = 0;
+    for (;;) {
+      Atomics.wait(control, C.GENERATION, seen);
+      seen = Atomics.load(control, C.GENERATION);
+      if (Atomics.load(control, C.DIE) === index + 1) {
+        Atomics.add(new BigInt64Array(memory.buffer, 0, 8), C.NEXT / 2, BigInt(1));
+        die();
+        return;
+      }
+      runTickets(0, index);
+    }
+  }
+  const host = globalThis as unknown as {
+    process?: {versions?: {node?: string}, exit(code: number): never,
+               getBuiltinModule?: (name: string) => {workerData: Start}};
+    require?: (name: string) => {workerData: Start};
+    onmessage: ((event: {data: Start}) => void) | null;
+    close(): void;
+  };
+  if (host.process?.versions?.node != null) {
+    // Not a plain `require`: bundlers rewrite those, and this function runs as text. Node
+    // runs an eval'd worker as it runs `node -e`, with `require` on the global object.
+    const {workerData} = host.process.getBuiltinModule?.('worker_threads') ??
+        host.require!('worker_threads');
+    run(workerData, () => host.process!.exit(0));
+  } else {
+    host.onmessage = event => {
+      host.onmessage = null;
+      run(event.data, () => host.close());
+    };
+  }
+}
+
+/** The worker script. */
+export function workerSource(): string {
+  return `(${workerMain.toString()})(${JSON.stringify(Control)});\n`;
+}
