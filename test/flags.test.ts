@@ -7,8 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import './helpers/tfjs_gradients';
-import {CPU_GEMM_FLAG, fusedIm2colConv2d, im2colConv1d, im2colConv2d, useIm2col, WORKSPACE_BYTES_FLAG} from '../src';
+import {CPU_GEMM_FLAG, CPU_THREADS_FLAG, disposeIm2colThreads, fusedIm2colConv2d, im2colConv1d, im2colConv2d, useIm2col, WORKSPACE_BYTES_FLAG} from '../src';
+import {threadedJobsRun} from '../src/cpu/threads/pool';
+import {minThreadedWork, setMinThreadedWork} from '../src/cpu/threads/threaded_conv';
 import {checkIm2colFlags, workspaceBytes} from '../src/config';
+import {availableParallelism} from 'os';
 import {Random} from './helpers/random';
 
 const WORKSPACE_VALUES: unknown[] = [0, -1, NaN, Infinity, -Infinity, 2 ** 40, Number.MAX_VALUE,
@@ -119,10 +122,17 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+const defaultThreads = tf.env().get(CPU_THREADS_FLAG);
+const measuredMinThreadedWork = minThreadedWork;
+
 afterEach(() => {
   setFlag(WORKSPACE_BYTES_FLAG, 64 * 2 ** 20);
   setFlag(CPU_GEMM_FLAG, 'auto');
+  setFlag(CPU_THREADS_FLAG, defaultThreads);
+  setMinThreadedWork(measuredMinThreadedWork);
 });
+
+afterAll(() => disposeIm2colThreads());
 
 describe.each(['wasm', 'typescript'])('%s GEMM: IM2COL_WORKSPACE_BYTES', gemm => {
   describe.each(CASES)('$name', ({name, ours, reference}) => {
@@ -179,5 +189,39 @@ describe('IM2COL_CPU_GEMM', () => {
         `${CPU_GEMM_FLAG} must be 'auto', 'wasm' or 'typescript', but is NaN (number).`);
     setFlag(CPU_GEMM_FLAG, 'gpu');
     expect(() => checkIm2colFlags()).toThrow(`but is "gpu" (string).`);
+  });
+});
+
+describe('IM2COL_CPU_THREADS', () => {
+  const THREAD_VALUES: unknown[] = [1, 2, 3, 8, 64, 0, -1, 65, 1.5, NaN, Infinity, '2', true, null];
+  const valid = (value: unknown) =>
+      typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 64;
+
+  it('defaults to the cores Node reports, at most 8', () => {
+    expect(defaultThreads).toBe(Math.min(8, availableParallelism()));
+  });
+
+  describe.each(CASES)('$name', ({name, ours, reference}) => {
+    const expected = reference();
+    it.each(THREAD_VALUES.map(v => [v]))('value %p works or is refused', value => {
+      setFlag(CPU_GEMM_FLAG, 'wasm');
+      setFlag(CPU_THREADS_FLAG, value);
+      // 2 and 3 threads take every product, so these small cases really split; larger counts
+      // keep the measured threshold (no pool of 64 workers for a test).
+      if (value === 2 || value === 3) setMinThreadedWork(0);
+      const jobs = threadedJobsRun();
+      const what = outcome(ours, expected, CPU_THREADS_FLAG, `${name} ${String(value)}`);
+      expect(what).toBe(valid(value) ? 'worked' : 'refused');
+      if (value === 2 || value === 3) expect(threadedJobsRun()).toBeGreaterThan(jobs);
+      if (!valid(value)) expect(() => checkIm2colFlags()).toThrow(CPU_THREADS_FLAG);
+    });
+  });
+
+  it('a refusal shows the value and its type', () => {
+    setFlag(CPU_THREADS_FLAG, 0);
+    expect(() => checkIm2colFlags()).toThrow(
+        `${CPU_THREADS_FLAG} must be a whole number from 1 to 64, but is 0 (number).`);
+    setFlag(CPU_THREADS_FLAG, '4');
+    expect(() => checkIm2colFlags()).toThrow(`but is "4" (string).`);
   });
 });

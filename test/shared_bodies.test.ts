@@ -10,6 +10,10 @@ import * as lib from '../src';
 import {bodies} from './shared';
 import {Call, sharedSuites} from './shared/suites';
 import {targetsIn} from './shared/targets';
+import {threadedJobsRun} from '../src/cpu/threads/pool';
+import {minThreadedWork, setMinThreadedWork} from '../src/cpu/threads/threaded_conv';
+
+const measuredMinThreadedWork = minThreadedWork;
 
 const targets = targetsIn('node');
 
@@ -32,12 +36,24 @@ describe.each(targets)('$name', target => {
       saved[flag] = tf.env().get(flag);
       tf.env().set(flag, value);
     }
+    if (target.threadsEveryProduct) setMinThreadedWork(0);
+    jobsBefore = threadedJobsRun();
   });
+  let jobsBefore = 0;
   afterAll(() => {
     for (const [flag, value] of Object.entries(saved)) tf.env().set(flag, value as never);
+    setMinThreadedWork(measuredMinThreadedWork);
   });
 
   const call = (async (name: keyof typeof bodies, arg?: unknown) =>
       (bodies[name] as (t: typeof tf, l: typeof lib, a: unknown) => unknown)(tf, lib, arg)) as Call;
   sharedSuites(target, {call, tolerance: () => target.tolerance, parityBatch: Infinity, timeout: 120000});
+
+  if (target.threadsEveryProduct) {
+    it('ran the products on the worker threads', () => {
+      expect(threadedJobsRun() - jobsBefore).toBeGreaterThan(1000);
+    });
+  }
 });
+
+afterAll(() => lib.disposeIm2colThreads());

@@ -1,7 +1,7 @@
 /**
  * The backends every shared test body (test/shared/*.ts) runs on. A new backend is one entry
  * here: the Node runner (test/shared_bodies.test.ts) takes the `where: 'node'` entries (cpu
- * with each CPU GEMM, tfjs's wasm backend), the browser runner
+ * with each CPU GEMM, on one thread and on worker threads, tfjs's wasm backend), the browser runner
  * (test/browser/shared_bodies.test.ts) the `where: 'browser'` ones (cpu, wasm, webgl).
  */
 
@@ -41,6 +41,9 @@ export interface Target {
    *  page (browser); tfjs-backend-cpu and (in the page) -webgl are always there. */
   modules?: string[];
   cases: CaseCounts;
+  /** Node: every product goes to the worker threads, whatever its size (the sweeps' cases are
+   *  small; the measured threshold would keep most on the calling thread). */
+  threadsEveryProduct?: boolean;
   /** Where the bodies run tfjs's reference gradients and fused references (default: the
    *  target's own backend). wasm's tfjs ops refuse NCHW and have no Conv2DBackpropFilter. */
   referenceBackend?: string;
@@ -87,9 +90,26 @@ const WEBGL_STAND_INS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'Fuse
 const CPU_FAMILY = {ops: ALL_FAMILY_OPS, parity: 80, tiled: 24, tiledBytes: 512, gradients: 16,
                     standIns: ALL_STAND_INS, filterGradients: 60};
 
+/** The threaded targets: the cpu suites at half their cases. */
+const THREADED: CaseCounts = {
+  ...FULL, parityConv2d: 300, parityConv1d: 120, fused: 70, fusedNoTfjsPath: 35, gradConv2d: 40,
+  gradTiled: 30, gradConv1d: 20, col2im: 15, gradFused: 21,
+};
+
 export const TARGETS: Target[] = [
-  {name: 'cpu/wasm', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'wasm'}, where: 'node',
-   cases: FULL, family: CPU_FAMILY, tolerance: CPU_TOLERANCE},
+  {name: 'cpu/wasm', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'wasm', IM2COL_CPU_THREADS: 1},
+   where: 'node', cases: FULL, family: CPU_FAMILY, tolerance: CPU_TOLERANCE},
+  // Worker threads: 2, and 3 for splits that do not come out even.
+  {name: 'cpu/wasm, 2 threads', backend: 'cpu',
+   flags: {IM2COL_CPU_GEMM: 'wasm', IM2COL_CPU_THREADS: 2}, where: 'node',
+   threadsEveryProduct: true, cases: THREADED,
+   family: {...CPU_FAMILY, parity: 40, tiled: 12, gradients: 8, filterGradients: 30},
+   tolerance: CPU_TOLERANCE},
+  {name: 'cpu/wasm, 3 threads', backend: 'cpu',
+   flags: {IM2COL_CPU_GEMM: 'wasm', IM2COL_CPU_THREADS: 3}, where: 'node',
+   threadsEveryProduct: true, cases: {...THREADED, gradConv2d: 20, gradTiled: 15, gradFused: 10},
+   family: {...CPU_FAMILY, parity: 40, tiled: 12, gradients: 4, filterGradients: 15},
+   tolerance: CPU_TOLERANCE},
   {name: 'cpu/typescript', backend: 'cpu', flags: {IM2COL_CPU_GEMM: 'typescript'}, where: 'node',
    cases: FULL, family: CPU_FAMILY, tolerance: CPU_TOLERANCE},
   // tfjs's wasm backend, single-threaded in Node; its Conv2D is checked on every 5th case.

@@ -169,6 +169,7 @@ export class ThreadPool {
    */
   run(tickets: number): boolean {
     const {control} = this;
+    jobsRun++;
     Atomics.store(control, Control.DONE, 0);
     Atomics.store(this.next, Control.NEXT / 2, BigInt(tickets) << BigInt(32));
     Atomics.add(control, Control.GENERATION, 1);
@@ -204,6 +205,7 @@ export class ThreadPool {
 }
 
 let pool: ThreadPool | undefined;
+let jobsRun = 0;
 /** Why threads are off until disposeIm2colThreads(); undefined while they may run. */
 let disabled: string | undefined;
 
@@ -253,6 +255,11 @@ export function disposeIm2colThreads(): void {
   pool?.dispose();
   pool = undefined;
   disabled = undefined;
+}
+
+/** Jobs handed to a pool so far in this realm (for tests: resetKernelStats leaves it). */
+export function threadedJobsRun(): number {
+  return jobsRun;
 }
 
 /** The pool now running, if any (for tests and benchmarks). */
