@@ -6,7 +6,10 @@
  *    @tensorflow/tfjs-backend-wasm (XNNPACK, one thread), stock;
  *  - im2colWasm: tfjs's op on the wasm backend under useIm2col({backends: ['wasm']}) (the wasm
  *    driver's default kernels), switched on around each of its samples only, so the ratio
- *    tfWasm / im2colWasm compares the same calls.
+ *    tfWasm / im2colWasm compares the same calls;
+ *  - im2colThreads: this package's op on the cpu backend at N worker threads
+ *    (IM2COL_CPU_THREADS = N; the im2col side runs at 1, im2colWasm at N).
+ * N: --threads=N, default the flag's default (the cores Node reports, at most 8).
  * Prints a table with per-family geomeans and writes bench/results/cpu.json.
  * Peak memory of large-image is measured in fresh child processes, one per side.
  * Then one training step of the small CNN (bench/cnn.ts), medians after warm-up: stock tfjs
@@ -25,21 +28,28 @@ import {cpus} from 'os';
 import * as path from 'path';
 import '../test/helpers/tfjs_gradients';
 import * as lib from '../src';
-import {CPU_GEMM_FLAG, im2colConv2d, kernelStats, resetKernelStats, useIm2col} from '../src';
+import {CPU_GEMM_FLAG, CPU_THREADS_FLAG, disposeIm2colThreads, im2colConv2d, kernelStats, resetKernelStats, useIm2col} from '../src';
 import type {UseIm2colOptions} from '../src';
 import {cpuGemm} from '../src/cpu/gemm';
 import {cnn, cnnBatch, CNN_DESCRIPTION} from './cnn';
 import {BENCH_LAYERS, BenchLayer, layerFamily, layerFlops, layerOps} from './layers';
 
-type Side = 'im2col' | 'tfCpu' | 'tfWasm' | 'im2colWasm';
-const SIDES: Side[] = ['im2col', 'tfCpu', 'tfWasm', 'im2colWasm'];
+type Side = 'im2col' | 'im2colThreads' | 'tfCpu' | 'tfWasm' | 'im2colWasm';
+const SIDES: Side[] = ['im2col', 'im2colThreads', 'tfCpu', 'tfWasm', 'im2colWasm'];
 const BACKEND: Record<Side, string> =
-    {im2col: 'cpu', tfCpu: 'cpu', tfWasm: 'wasm', im2colWasm: 'wasm'};
+    {im2col: 'cpu', im2colThreads: 'cpu', tfCpu: 'cpu', tfWasm: 'wasm', im2colWasm: 'wasm'};
 /** The sides that run tfjs's ops with the switch on; the others run with it off. */
 const SWITCH: Partial<Record<Side, UseIm2colOptions>> = {im2colWasm: {backends: ['wasm']}};
 
-/** Runs `fn` with `side`'s switch on (if it has one), restoring tfjs's kernels after. */
+/** The sides' IM2COL_CPU_THREADS (set with --threads; the sides of tfjs's kernels ignore it). */
+let threadsOf: Record<Side, number>;
+
+/**
+ * Runs `fn` with `side`'s threads and switch on (if it has one), restoring tfjs's kernels
+ * after.
+ */
 function onSide<T>(side: Side, fn: () => T): T {
+  tf.env().set(CPU_THREADS_FLAG, threadsOf[side]);
   const switchOptions = SWITCH[side];
   if (switchOptions == null) return fn();
   const restore = useIm2col(switchOptions);
@@ -70,7 +80,7 @@ function layerRun(layer: BenchLayer, side: Side): {run: () => void, dispose: () 
   const x = tf.tensor(values(size(layer.input)), layer.input);
   const filter = tf.tensor(values(size(layer.filter)), layer.filter);
   const ops = layerOps(tf, lib, layer, x, filter);
-  const conv = side === 'im2col' ? ops.ours : ops.reference;
+  const conv = side === 'im2col' || side === 'im2colThreads' ? ops.ours : ops.reference;
   return {
     run: () => {
       const y = conv();
@@ -97,6 +107,10 @@ interface LayerResult {
   gflops: Record<Side, number>;
   speedupVsCpu: number;
   ratioVsWasm: number;
+  /** Ours at N threads over ours at 1 (im2col ms / im2colThreads ms). */
+  threadSpeedup: number;
+  /** tfWasm ms / im2colThreads ms. */
+  threadsVsWasm: number;
   /** On the wasm backend: tfWasm ms / im2colWasm ms (stock over switched, same calls). */
   ratioOnWasm: number;
   /** Kernels that ran on im2col in one im2colWasm run (none: the switch left this op to tfjs). */
@@ -175,11 +189,16 @@ function benchLayer(layer: BenchLayer): LayerResult {
         Record<Side, number>,
     speedupVsCpu: ms.tfCpu / ms.im2col,
     ratioVsWasm: ms.tfWasm / ms.im2col,
+    threadSpeedup: ms.im2col / ms.im2colThreads,
+    threadsVsWasm: ms.tfWasm / ms.im2colThreads,
     ratioOnWasm: ms.tfWasm / ms.im2colWasm,
     im2colWasmKernels,
     peakWorkspaceBytes,
   };
 }
+
+/** The layers the threads' 1.7x target is judged on. */
+const LARGE_LAYERS = ['resnet-3x3', 'resnet-deep', 'strided', 'batch-8', 'large-image', 'conv1d-seq'];
 
 const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
@@ -350,18 +369,23 @@ async function main() {
   const memory = options.get('memory');
   if (memory) {
     const [layerName, side] = memory.split(':');
+    tf.env().set(CPU_THREADS_FLAG, 1);
     if (side !== 'im2col') await tf.setBackend(BACKEND[side as Side]);
     console.log(JSON.stringify(measureMemory(layerName, side as Side)));
     return;
   }
 
+  const threads = Number(options.get('threads') ?? tf.env().get(CPU_THREADS_FLAG));
+  threadsOf = {im2col: 1, im2colThreads: threads, tfCpu: 1, tfWasm: 1, im2colWasm: threads};
   const wanted = options.get('layers')?.split(',');
   const layers = BENCH_LAYERS.filter(l => !wanted || wanted.includes(l.name));
   const gemm = cpuGemm().name;
   console.log(`tfjs-im2col cpu benchmark: GEMM '${gemm}', Node ${process.version}, ` +
-      `${cpus()[0].model} (${cpus().length} cores); tf wasm backend single-threaded`);
-  const header = ['layer', 'im2col ms', 'tf cpu ms', 'tf wasm ms', 'ours on wasm ms',
-                  'im2col GF/s', 'cpu GF/s', 'wasm GF/s', 'vs cpu', 'vs wasm', 'wasm: ours/tf',
+      `${cpus()[0].model} (${cpus().length} cores); tf wasm backend single-threaded; ours ` +
+      `at 1 and ${threads} threads (ours on wasm at ${threads})`);
+  const header = ['layer', 'im2col ms', `${threads} thr ms`, 'tf cpu ms', 'tf wasm ms',
+                  'ours on wasm ms', 'im2col GF/s', 'cpu GF/s', 'wasm GF/s', 'vs cpu',
+                  'vs wasm', `${threads}/1 thr`, `${threads} thr vs wasm`, 'wasm: ours/tf',
                   'workspace'];
   const rows: string[][] = [];
   const results: LayerResult[] = [];
@@ -370,9 +394,10 @@ async function main() {
     results.push(r);
     // '*': the switch left this layer's kernels to tfjs on wasm, so both wasm sides are XNNPACK.
     const onWasm = fmtX(r.ratioOnWasm) + (r.im2colWasmKernels.length ? '' : '*');
-    const row = [r.name, fmtMs(r.ms.im2col), fmtMs(r.ms.tfCpu), fmtMs(r.ms.tfWasm),
-        fmtMs(r.ms.im2colWasm), fmtRate(r.gflops.im2col), fmtRate(r.gflops.tfCpu),
-        fmtRate(r.gflops.tfWasm), fmtX(r.speedupVsCpu), fmtX(r.ratioVsWasm), onWasm,
+    const row = [r.name, fmtMs(r.ms.im2col), fmtMs(r.ms.im2colThreads), fmtMs(r.ms.tfCpu),
+        fmtMs(r.ms.tfWasm), fmtMs(r.ms.im2colWasm), fmtRate(r.gflops.im2col),
+        fmtRate(r.gflops.tfCpu), fmtRate(r.gflops.tfWasm), fmtX(r.speedupVsCpu),
+        fmtX(r.ratioVsWasm), fmtX(r.threadSpeedup), fmtX(r.threadsVsWasm), onWasm,
         `${r.peakWorkspaceBytes}`];
     rows.push(row);
     console.log(row.join('  '));
@@ -389,10 +414,17 @@ async function main() {
     ratioVsWasm: geomean(results.map(r => r.ratioVsWasm)),
     ratioOnWasm: geomean(results.map(r => r.ratioOnWasm)),
     slowestVsCpu: Math.min(...results.map(r => r.speedupVsCpu)),
+    threads,
+    threadSpeedup: geomean(results.map(r => r.threadSpeedup)),
+    threadsVsWasm: geomean(results.map(r => r.threadsVsWasm)),
+    slowestThreadSpeedup: Math.min(...results.map(r => r.threadSpeedup)),
+    largeLayersThreadSpeedup: Object.fromEntries(results.filter(r => LARGE_LAYERS.includes(r.name))
+        .map(r => [r.name, r.threadSpeedup])),
     byFamily,
   };
-  rows.push(['geomean', '', '', '', '', '', '', '', fmtX(summary.speedupVsCpu),
-             fmtX(summary.ratioVsWasm), fmtX(summary.ratioOnWasm), '']);
+  rows.push(['geomean', '', '', '', '', '', '', '', '', fmtX(summary.speedupVsCpu),
+             fmtX(summary.ratioVsWasm), fmtX(summary.threadSpeedup),
+             fmtX(summary.threadsVsWasm), fmtX(summary.ratioOnWasm), '']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(row => row[i].length)));
   const line = (cells: string[]) =>
       cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ');
@@ -413,6 +445,14 @@ async function main() {
         `${fmtX(f.ratioOnWasm)} (>= 0.95x ${check(f.ratioOnWasm >= 0.95)})`);
   }
   const article = results.find(r => r.name === 'article-2');
+  const large = Object.values(summary.largeLayersThreadSpeedup);
+  console.log(`threads (${threads}): large layers (${LARGE_LAYERS.join(', ')}) >= 1.7x ours at ` +
+      `1 thread ${check(large.length > 0 && Math.min(...large) >= 1.7)} (worst ` +
+      `${large.length ? fmtX(Math.min(...large)) : '-'}); geomean >= 1.6x tf wasm ` +
+      `${check(summary.threadsVsWasm >= 1.6)} (${fmtX(summary.threadsVsWasm)}); no layer ` +
+      `slower than ours at 1 thread ${check(summary.slowestThreadSpeedup >= 1)} (slowest ` +
+      `${fmtX(summary.slowestThreadSpeedup)})` + (article ? `; article-2 at ${threads} threads ` +
+      `within 2x of tf cpu ${check(article.ms.tfCpu / article.ms.im2colThreads >= 0.5)}` : ''));
   const subset = layers.length < BENCH_LAYERS.length ?
       ' (judged on the whole suite; this is a subset)' : '';
   console.log(`targets${subset}: geomean vs tf cpu >= 10x ${check(summary.speedupVsCpu >= 10)}; ` +
@@ -459,6 +499,7 @@ async function main() {
     training,
   }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  disposeIm2colThreads();
 }
 
 main().catch(error => {

@@ -120,7 +120,8 @@ it('gradients under useIm2col() on 2 threads match tfjs\'s', () => {
   // Smaller than x (tfjs's cpu filter gradient takes seconds there): every product threaded.
   const xs = tf.tensor4d(random.values(1 * 14 * 14 * 16), [1, 14, 14, 16]);
   const filters = tf.tensor4d(random.values(3 * 3 * 16 * 24), [3, 3, 16, 24]);
-  const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(a, b, 2, 'same')));
+  const f = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
   const expected = tf.grads(f)([xs, filters]);
   const restore = useIm2col();
   const jobs = threadedJobsRun();

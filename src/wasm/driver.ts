@@ -4,7 +4,8 @@
  * output's heap memory. tfjs's wasm backend has no NCHW convolutions, no filter gradients
  * (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter) and no depthwise input
  * gradient: under useIm2col these kernels supply them, so conv nets train on wasm. XNNPACK's
- * forward kernels keep the NHWC calls they accept (handsToBackend): faster in whole models.
+ * forward kernels keep the NHWC calls they accept (handsToBackend): faster in whole models, but
+ * for the 2D convolutions that this package's worker threads run faster (IM2COL_CPU_THREADS).
  *
  * The output is allocated first: makeOutput can grow the backend's memory, which detaches
  * every view taken before it. Nothing between taking the views and returning calls into the
@@ -22,6 +23,8 @@ import {convolveTranspose, convolveVolumeTranspose} from '../cpu/conv_transpose'
 import {fillVolumeRows} from '../cpu/vol2col';
 import {cpuTileEpilogue} from '../cpu/epilogue';
 import {addPatchesToImage, fillPatchRows} from '../cpu/patch_matrix';
+import {cpuThreads} from '../config';
+import {minThreadedWork} from '../cpu/threads/threaded_conv';
 import {sharedIdentityConfig} from './identity';
 
 function viewOf(backend: BackendWasm, t: TensorInfo): Float32Array {
@@ -52,12 +55,29 @@ function xnnpackAccepts(kernelName: string, {inputs: {filter, bias, preluActivat
       perChannel(bias) && perChannel(preluActivationWeights);
 }
 
+/**
+ * Whether this package's threaded 2D convolution runs this call faster than XNNPACK, which
+ * runs one thread in Node: a Conv2D or FusedConv2D with IM2COL_CPU_THREADS over 1 and work
+ * (output positions, estimated from the strides, times the patch and the output channels)
+ * above the threads' threshold.
+ */
+function threadsRunFaster(kernelName: string, {inputs: {x, filter}, attrs}: KernelArgs): boolean {
+  if (kernelName !== Conv2D && kernelName !== FusedConv2D) return false;
+  if (cpuThreads() === 1) return false;
+  const [batch, height, width] = x!.shape;
+  const [filterHeight, filterWidth, inChannels, outChannels] = filter!.shape;
+  const strides = attrs.strides as number | [number, number];
+  const [strideHeight, strideWidth] = typeof strides === 'number' ? [strides, strides] : strides;
+  const positions = batch * Math.ceil(height / strideHeight) * Math.ceil(width / strideWidth);
+  return positions * filterHeight * filterWidth * inChannels * outChannels >= minThreadedWork;
+}
+
 export const wasmDriver: BackendDriver<BackendWasm> = {
   backendName: 'wasm',
   switchedKernels: FAMILY_KERNELS,
   companionKernels: [sharedIdentityConfig],
-  handsToBackend: (kernelName, args) =>
-      XNNPACK_KEEPS.includes(kernelName) && xnnpackAccepts(kernelName, args),
+  handsToBackend: (kernelName, args) => XNNPACK_KEEPS.includes(kernelName) &&
+      xnnpackAccepts(kernelName, args) && !threadsRunFaster(kernelName, args),
   unsupported: () => null,
   conv(backend, x, filter, g, outShape, epilogue) {
     const out = backend.makeOutput(outShape, 'float32');
