@@ -13,6 +13,7 @@
 import {workspaceBytes as workspaceBudget} from '../config';
 import {ConvGeometry, patchLength, patchRowsPerTile, positionTiles} from '../geometry';
 import type {TileEpilogue} from './conv_im2col';
+import {convolveDepthwiseThreaded} from './threads/threaded_depthwise';
 import {cpuGemm, fallbackGemm, Gemm, WasmChannelwisePlan} from './gemm';
 import {fillPatchRows, patchOrigin} from './patch_matrix';
 
@@ -97,6 +98,8 @@ function convolveDepthwiseWasm(x: Float32Array, filter: Float32Array, g: ConvGeo
                                out: Float32Array, gemm: Gemm, epilogue?: TileEpilogue):
     {out: Float32Array, workspaceBytes: number}|undefined {
   const {tileRows, microRows} = wasmDepthwiseTiling(g);
+  const threadedBytes = convolveDepthwiseThreaded(x, filter, g, out, microRows, epilogue);
+  if (threadedBytes !== undefined) return {out, workspaceBytes: threadedBytes};
   let plan: WasmChannelwisePlan;
   try {
     plan = new WasmChannelwisePlan(x, g, filter, tileRows, microRows);

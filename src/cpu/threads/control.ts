@@ -14,7 +14,10 @@ export const Control = {
   DIE: 4,
   /** Workers that have started and wait for jobs. */
   READY: 5,
-  // The job: 1 = patch rows from the module's im2col, 0 = rows of A already in memory.
+  /**
+   * The job: 1 = patch rows from the module's im2col, 0 = rows of A already in memory, 3 = a
+   * depthwise convolution (the module's im2col and channelwise product).
+   */
   MODE: 8,
   ROWS_PER_TICKET: 9,
   /** Tickets per block of rows (blocks of output columns). */
@@ -51,6 +54,11 @@ export const Control = {
   DILATION_WIDTH: 36,
   PAD_TOP: 37,
   PAD_LEFT: 38,
+  /** Byte address of the job's finished-ticket counts, one i32 per block of rows. */
+  ROW_DONE: 39,
+  // A depthwise convolution's (mode 3): patch rows per micro-tile, the channel multiplier.
+  MICRO_ROWS: 40,
+  MULTIPLIER: 41,
 } as const;
 
 /** Bytes the control block takes at the start of the memory (the rest is the job's). */

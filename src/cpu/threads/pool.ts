@@ -24,7 +24,7 @@ export interface ThreadedExports {
   packB(src: number, ldb: number, dst: number, k: number, n: number, width: number): number;
   gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, k: number,
        n: number): void;
-  runTickets(control: number, thread: number): void;
+  runTickets(control: number, thread: number, most: number): number;
 }
 
 /** The shared memory's maximum, as gemm/wasm is built (THREADED_MAX_PAGES there). */
@@ -163,25 +163,62 @@ export class ThreadPool {
   }
 
   /**
-   * Runs the job whose words the caller wrote into `control`, as `tickets` tickets, on every
-   * thread; true once all are done. False where a worker held a ticket past STALL_MS (the
-   * pool is then failed and the caller computes the call again on its own).
+   * Runs the job whose words the caller wrote into `control`, as rowBlocks × columnBlocks
+   * tickets, on every thread; `onRows(rowBlock)` is called for each block of rows, in order,
+   * once all its tickets are done, on this thread, between its own tickets and while it
+   * waits, so copying results out overlaps the others' work. `rowDoneAt`: bytes for an i32
+   * per row block, free for the job. True once every block is through onRows; false where a
+   * worker held a ticket past STALL_MS (the pool has then failed and the caller computes the
+   * call again on its own).
    */
-  run(tickets: number): boolean {
+  run(rowBlocks: number, columnBlocks: number, rowDoneAt: number,
+      onRows: (rowBlock: number) => void): boolean {
     const {control} = this;
+    const tickets = rowBlocks * columnBlocks;
+    const rowDone = new Int32Array(this.memory.buffer, rowDoneAt, rowBlocks);
+    rowDone.fill(0);
+    control[Control.ROW_DONE] = rowDoneAt;
     jobsRun++;
+    // The ticket counter is stored last but one: a thread that takes a ticket from it sees
+    // every word written before.
     Atomics.store(control, Control.DONE, 0);
     Atomics.store(this.next, Control.NEXT / 2, BigInt(tickets) << BigInt(32));
     Atomics.add(control, Control.GENERATION, 1);
     Atomics.notify(control, Control.GENERATION);
-    this.exports.runTickets(0, 0);
+    let copied = 0;
+    const flush = () => {
+      while (copied < rowBlocks && Atomics.load(rowDone, copied) === columnBlocks) {
+        onRows(copied++);
+      }
+    };
+    let complete = false;
+    try {
+      while (this.exports.runTickets(0, 0, 1) === 1) flush();
+      complete = this.waitFor(() => {
+        flush();
+        return copied === rowBlocks;
+      });
+    } finally {
+      // An onRows that threw: no new job may start while threads still hold this one's tickets.
+      if (!complete && this.failure === undefined) {
+        this.waitFor(() => Atomics.load(control, Control.DONE) === tickets);
+      }
+    }
+    return complete;
+  }
+
+  /**
+   * Waits until `finished()` (asked again whenever a ticket finishes, and now and then);
+   * false where no ticket finished for STALL_MS (the pool is then failed).
+   */
+  private waitFor(finished: () => boolean): boolean {
+    const {control} = this;
     let done = Atomics.load(control, Control.DONE);
     let progress = now();
-    for (let spins = 0; done !== tickets; spins++) {
+    for (let spins = 0; !finished(); spins++) {
       if (this.canBlock) {
         Atomics.wait(control, Control.DONE, done, 10);
       } else if ((spins & 1023) !== 1023) {
-        done = Atomics.load(control, Control.DONE);
         continue;
       }
       const seen = Atomics.load(control, Control.DONE);

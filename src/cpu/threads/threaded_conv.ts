@@ -30,7 +30,7 @@ export function setMinThreadedWork(work: number): void {
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
-/** How a call's product is cut into tickets. */
+/** How a call's product is cut into tickets: blocks of rows times blocks of columns. */
 export interface TicketPlan {
   rowsPerTicket: number;
   rowBlocks: number;
@@ -38,26 +38,42 @@ export interface TicketPlan {
   columnBlocks: number;
 }
 
+/** Tickets per thread a call is cut into at least, so threads that lag even out. */
+const TICKETS_PER_THREAD = 3;
+
 /**
- * Blocks of rows, a few per thread so that threads that start late or run slower even out;
- * where that leaves fewer blocks than threads (few output positions, as in deep layers),
- * blocks of output columns too, so each thread streams only its share of the filter.
- * Undefined where the budget leaves a thread less than one micro-kernel's rows.
+ * The cut of an m×k by k×width product into tickets, at least TICKETS_PER_THREAD per thread
+ * where the rows allow, that moves the least memory: every block of rows streams the packed
+ * B's columns of its tickets, every block of columns makes (or reads) its rows of A again. So
+ * tall products (many output positions) split over rows alone, and deep layers with few
+ * positions and wide filters over columns too. Rows per ticket are a multiple of MR (the
+ * micro-kernel writes whole MR-row blocks of C) and at most what the workspace budget gives
+ * each thread; undefined where that is less than MR.
  */
-export function planTickets(rows: number, k: number, width: number, threads: number,
+export function planTickets(m: number, k: number, width: number, threads: number,
                             budgetBytes: number): TicketPlan | undefined {
   const budgetRows = Math.floor(budgetBytes / (4 * Math.max(1, k) * threads));
   const cap = Math.min(PREFERRED_TILE_ROWS, budgetRows);
   if (cap < MR) return undefined;
-  const rowsPerTicket = Math.min(cap - cap % MR, roundUp(Math.ceil(rows / (4 * threads)), MR));
-  const rowBlocks = Math.ceil(rows / rowsPerTicket);
-  let columnBlocks = 1;
-  if (rowBlocks < 2 * threads) {
-    columnBlocks = Math.min(width / NR, Math.ceil(2 * threads / rowBlocks));
+  const maxRows = cap - cap % MR;
+  const wanted = TICKETS_PER_THREAD * threads;
+  const panels = width / NR;
+  let best: TicketPlan | undefined, bestCost = Infinity;
+  for (let columnBlocks = 1; columnBlocks <= panels; columnBlocks++) {
+    const columnsPerTicket = Math.ceil(panels / columnBlocks) * NR;
+    if (columnBlocks > 1 && columnsPerTicket * (columnBlocks - 1) >= width) continue;
+    const rowsPerTicket = Math.min(maxRows,
+        roundUp(Math.ceil(m / Math.ceil(wanted / columnBlocks)), MR));
+    const rowBlocks = Math.ceil(m / rowsPerTicket);
+    const cost = rowBlocks * k * width + columnBlocks * m * k;
+    const enough = rowBlocks * columnBlocks >= wanted;
+    const bestEnough = best !== undefined && best.rowBlocks * best.columnBlocks >= wanted;
+    if (best === undefined || (enough && !bestEnough) || (enough === bestEnough && cost < bestCost)) {
+      best = {rowsPerTicket, rowBlocks, columnsPerTicket, columnBlocks};
+      bestCost = cost;
+    }
   }
-  const columnsPerTicket = roundUp(Math.ceil(width / columnBlocks), NR);
-  return {rowsPerTicket, rowBlocks, columnsPerTicket,
-          columnBlocks: Math.ceil(width / columnsPerTicket)};
+  return best;
 }
 
 /**
@@ -87,7 +103,8 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
   const cAt = roundUp(xAt + 4 * x.length, 16);
   const aAt = roundUp(cAt + 4 * roundUp(totalRows, MR) * width, 16);
   const aStride = roundUp(4 * roundUp(plan.rowsPerTicket, MR) * k, 16);
-  const heap = pool.heap(Math.max(aAt + threads * aStride, xAt + 4 * k * n));
+  const rowDoneAt = aAt + threads * aStride;
+  const heap = pool.heap(Math.max(rowDoneAt + 4 * plan.rowBlocks, xAt + 4 * k * n));
   if (heap === undefined) return undefined;
   heap.set(filter.length === k * n ? filter : filter.subarray(0, k * n), xAt / 4);
   if (pool.exports.packB(xAt, n, bAt, k, n, width) !== 0) return undefined;
@@ -113,24 +130,28 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
     [Control.PAD_TOP, g.padInfo.top], [Control.PAD_LEFT, g.padInfo.left],
   ];
   for (const [index, value] of words) pool.control[index] = value;
-  if (!pool.run(plan.rowBlocks * plan.columnBlocks)) {
+  // Each block of rows goes out to the output's layout, then through the epilogue, as soon
+  // as all its tickets are done, while the other threads still compute.
+  const c = cAt / 4;
+  const copyOut = (rowBlock: number) => {
+    const end = Math.min(totalRows, (rowBlock + 1) * plan.rowsPerTicket);
+    for (let row0 = rowBlock * plan.rowsPerTicket, rows = 0; row0 < end; row0 += rows) {
+      if (channelsLast) {
+        rows = end - row0;
+        copyTileOut(heap, c + row0 * width, width, rows, n, out, row0 * n, n, 1);
+      } else {
+        // Channels-first tiles of the epilogue stay within an image.
+        const image = Math.floor(row0 / rowsPerImage), position = row0 - image * rowsPerImage;
+        rows = Math.min(end - row0, rowsPerImage - position);
+        copyTileOut(heap, c + row0 * width, width, rows, n, out,
+                    image * n * rowsPerImage + position, 1, rowsPerImage);
+      }
+      epilogue?.(out, row0, rows);
+    }
+  };
+  if (!pool.run(plan.rowBlocks, plan.columnBlocks, rowDoneAt, copyOut)) {
     abandonPool(pool);
     return undefined;
-  }
-
-  // C holds every row; out gets it tile by tile, each followed by its epilogue while in cache.
-  const c = cAt / 4;
-  for (let row0 = 0, rows = 0; row0 < totalRows; row0 += rows) {
-    if (channelsLast) {
-      rows = Math.min(PREFERRED_TILE_ROWS, totalRows - row0);
-      copyTileOut(heap, c + row0 * width, width, rows, n, out, row0 * n, n, 1);
-    } else {
-      const image = Math.floor(row0 / rowsPerImage), position = row0 - image * rowsPerImage;
-      rows = Math.min(PREFERRED_TILE_ROWS, rowsPerImage - position);
-      copyTileOut(heap, c + row0 * width, width, rows, n, out,
-                  image * n * rowsPerImage + position, 1, rowsPerImage);
-    }
-    epilogue?.(out, row0, rows);
   }
   countThreadedProduct(threads);
   return threads * plan.rowsPerTicket * k * 4;

@@ -27,6 +27,8 @@ class ThreadedGemmPlan implements GemmPlan {
   readonly filterHasNonFinite: boolean;
   private readonly width: number;
   private readonly cAt: number;
+  /** Room for the job's finished-ticket count per row block (at most one per row). */
+  private readonly rowDoneAt: number;
   /** Whether a tile of this plan ran on more than one thread (it is counted once). */
   private threaded = false;
 
@@ -42,6 +44,7 @@ class ThreadedGemmPlan implements GemmPlan {
     this.aOffset = roundUp(bAt + extraFloats, 4);
     this.lda = k;
     this.cAt = roundUp(this.aOffset + roundUp(maxRows, MR) * k, 4);
+    this.rowDoneAt = this.cAt + roundUp(maxRows, MR) * width;
     this.a = this.scratch = heap;
     const bLength = k === 0 ? 0 : (k - 1) * ldb + n;
     heap.set(bOffset === 0 && bLength === b.length ? b : b.subarray(bOffset, bOffset + bLength),
@@ -54,7 +57,7 @@ class ThreadedGemmPlan implements GemmPlan {
     const width = roundUp(n, NR);
     const bAt = CONTROL_BYTES / 4 + k * width;
     const cAt = roundUp(roundUp(bAt + extraFloats, 4) + roundUp(maxRows, MR) * k, 4);
-    return Math.max(cAt + roundUp(maxRows, MR) * width, bAt + k * n + 4);
+    return Math.max(cAt + roundUp(maxRows, MR) * (width + 1), bAt + k * n + 4);
   }
 
   multiply(m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
@@ -72,6 +75,8 @@ class ThreadedGemmPlan implements GemmPlan {
     }
     const plan = m * k * n >= minThreadedWork ?
         planTickets(m, k, width, pool.threads, Infinity) : undefined;
+    const copyOut = (row0: number, rows: number) =>
+        copyTileOut(heap, cAt + row0 * width, width, rows, n, c, cOffset + row0 * rs, rs, cs);
     let ran = false;
     if (plan !== undefined) {
       const words: Array<[number, number]> = [
@@ -81,7 +86,9 @@ class ThreadedGemmPlan implements GemmPlan {
         [Control.A, aAddress], [Control.LDA, lda], [Control.B, CONTROL_BYTES],
         [Control.C, 4 * cAt], [Control.LDC, width], [Control.K, k], [Control.N, width]];
       for (const [index, value] of words) pool.control[index] = value;
-      ran = pool.run(plan.rowBlocks * plan.columnBlocks);
+      const {rowsPerTicket} = plan;
+      ran = pool.run(plan.rowBlocks, plan.columnBlocks, 4 * this.rowDoneAt, rowBlock => copyOut(
+          rowBlock * rowsPerTicket, Math.min(rowsPerTicket, m - rowBlock * rowsPerTicket)));
       if (!ran) {
         abandonPool(pool);
       } else if (!this.threaded) {
@@ -91,8 +98,8 @@ class ThreadedGemmPlan implements GemmPlan {
     }
     if (!ran) {
       pool.exports.gemm(aAddress, lda, CONTROL_BYTES, 4 * cAt, width, roundUp(m, MR), k, width);
+      copyOut(0, m);
     }
-    copyTileOut(heap, cAt, width, m, n, c, cOffset, rs, cs);
     epilogue?.(c, cOffset, m);
   }
 }

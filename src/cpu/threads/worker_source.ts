@@ -14,7 +14,8 @@ function workerMain(C: typeof Control): void {
   }
   function run({module, memory, index}: Start, die: () => void): void {
     const instance = new WebAssembly.Instance(module, {env: {memory}});
-    const runTickets = instance.exports.runTickets as (control: number, thread: number) => void;
+    const runTickets = instance.exports.runTickets as
+        (control: number, thread: number, most: number) => number;
     const control = new Int32Array(memory.buffer, 0, 64);
     Atomics.add(control, C.READY, 1);
     let seen = 0;
@@ -26,7 +27,7 @@ function workerMain(C: typeof Control): void {
         die();
         return;
       }
-      runTickets(0, index);
+      runTickets(0, index, 0x7fffffff);
     }
   }
   const host = globalThis as unknown as {

@@ -337,7 +337,7 @@
   ;; once per filter column j of the channel multiplier (W block j is taps·cPad floats from
   ;; $w on, C columns j·cPad on, cPad the channels rounded up to 4), C rows from $c on, ldc
   ;; floats apart. The other parameters are im2col's, for one image (image 0, imageStep 0).
-  (func (export "im2colChannelwise") (param $x i32) (param $a i32) (param $rows i32)
+  (func $im2colChannelwise (export "im2colChannelwise") (param $x i32) (param $a i32) (param $rows i32)
       (param $microRows i32) (param $outRow i32) (param $outCol i32) (param $rowStep i32)
       (param $colStep i32) (param $channelStep i32) (param $inHeight i32) (param $inWidth i32)
       (param $inChannels i32) (param $outHeight i32) (param $outWidth i32)

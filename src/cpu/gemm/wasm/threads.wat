@@ -4,16 +4,22 @@
   ;; ticket; high half: the job's ticket count, set with the counter so a late thread never
   ;; pairs one job's ticket with another's count) until none are left. A ticket is a block of
   ;; patch rows times a block of output columns: A from the module's im2col into the thread's
-  ;; own A region (mode 1) or rows already in memory (mode 0), then the GEMM into C. The
-  ;; thread that finishes the last ticket wakes the waiting caller. The job's parameters are
-  ;; i32 words from $ctl on (src/cpu/threads/control.ts names them); they stay fixed until
-  ;; every ticket is done, so a thread that holds a ticket may read them.
-  (func (export "runTickets") (param $ctl i32) (param $thread i32)
+  ;; own A region (mode 1) or rows already in memory (mode 0), then the GEMM into C (mode 3,
+  ;; a depthwise convolution's rows: channelwiseTicket, below). A
+  ;; finished ticket counts towards its block of rows (an i32 per row block, so the caller
+  ;; copies blocks out while the others still compute) and towards the job, and wakes the
+  ;; waiting caller. The job's parameters are i32 words from $ctl on
+  ;; (src/cpu/threads/control.ts names them); they stay fixed until every ticket is done, so
+  ;; a thread that holds a ticket may read them. Runs at most $most tickets; returns how many.
+  (func (export "runTickets") (param $ctl i32) (param $thread i32) (param $most i32)
+      (result i32)
+    (local $ran i32) (local $rowBlock i32)
     (local $t i64) (local $ticket i32) (local $total i32) (local $colBlocks i32)
     (local $row0 i32) (local $rows i32) (local $col0 i32) (local $colEnd i32) (local $a i32)
     (local $lda i32) (local $k i32) (local $ldc i32) (local $n i32) (local $positions i32)
     (local $position i32) (local $image i32) (local $outWidth i32)
     (block $none (loop $tickets
+      (br_if $none (i32.ge_u (local.get $ran) (local.get $most)))
       (local.set $t (i64.atomic.rmw.add offset=8 (local.get $ctl) (i64.const 1)))
       (local.set $ticket (i32.wrap_i64 (local.get $t)))
       (local.set $total (i32.wrap_i64 (i64.shr_u (local.get $t) (i64.const 32))))
@@ -23,8 +29,8 @@
       (local.set $k (i32.load offset=76 (local.get $ctl)))
       (local.set $ldc (i32.load offset=72 (local.get $ctl)))
       (local.set $n (i32.load offset=80 (local.get $ctl)))
-      (local.set $row0 (i32.mul (i32.div_u (local.get $ticket) (local.get $colBlocks))
-                                (i32.load offset=36 (local.get $ctl))))
+      (local.set $rowBlock (i32.div_u (local.get $ticket) (local.get $colBlocks)))
+      (local.set $row0 (i32.mul (local.get $rowBlock) (i32.load offset=36 (local.get $ctl))))
       (local.set $rows (i32.sub (i32.load offset=48 (local.get $ctl)) (local.get $row0)))
       (if (i32.gt_u (local.get $rows) (i32.load offset=36 (local.get $ctl)))
         (then (local.set $rows (i32.load offset=36 (local.get $ctl)))))
@@ -33,6 +39,10 @@
       (local.set $colEnd (i32.add (local.get $col0) (i32.load offset=44 (local.get $ctl))))
       (if (i32.gt_u (local.get $colEnd) (local.get $n))
         (then (local.set $colEnd (local.get $n))))
+      (if (i32.eq (i32.load offset=32 (local.get $ctl)) (i32.const 3))
+        (then (call $channelwiseTicket (local.get $ctl) (local.get $thread) (local.get $row0)
+                    (local.get $rows) (local.get $rowBlock)))
+      (else
       (if (i32.load offset=32 (local.get $ctl))
         (then
           (local.set $a (i32.add (i32.load offset=52 (local.get $ctl))
@@ -65,9 +75,55 @@
           (local.get $ldc)
           (i32.mul (i32.div_u (i32.add (local.get $rows) (i32.const {{MR_MINUS_1}}))
                               (i32.const {{MR}})) (i32.const {{MR}}))
-          (local.get $k) (local.get $n) (local.get $col0) (local.get $colEnd))
-      (if (i32.eq (i32.add (i32.atomic.rmw.add offset=4 (local.get $ctl) (i32.const 1))
-                           (i32.const 1))
-                  (local.get $total))
-        (then (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const -1)))))
-      (br $tickets))))
+          (local.get $k) (local.get $n) (local.get $col0) (local.get $colEnd))))
+      (drop (i32.atomic.rmw.add (i32.add (i32.load offset=156 (local.get $ctl))
+          (i32.shl (local.get $rowBlock) (i32.const 2))) (i32.const 1)))
+      (local.set $ran (i32.add (local.get $ran) (i32.const 1)))
+      (drop (i32.atomic.rmw.add offset=4 (local.get $ctl) (i32.const 1)))
+      (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const -1)))
+      (br $tickets)))
+    (local.get $ran))
+
+  ;; A depthwise convolution's ticket (mode 3): its rows through the module's im2col and
+  ;; channelwise product (im2colChannelwise) per image, A in the thread's own region, the
+  ;; filter at B (laid out as WasmChannelwisePlan lays it), C rows from the ticket's own block
+  ;; on: rowsPerTicket + 4 rows per ticket, as the product writes rows four at a time.
+  (func $channelwiseTicket (param $ctl i32) (param $thread i32) (param $row0 i32)
+      (param $rows i32) (param $rowBlock i32)
+    (local $a i32) (local $c i32) (local $ldcBytes i32) (local $outWidth i32)
+    (local $positions i32) (local $image i32) (local $position i32) (local $count i32)
+    (local.set $a (i32.add (i32.load offset=52 (local.get $ctl))
+        (i32.mul (local.get $thread) (i32.load offset=56 (local.get $ctl)))))
+    (local.set $ldcBytes (i32.shl (i32.load offset=72 (local.get $ctl)) (i32.const 2)))
+    (local.set $c (i32.add (i32.load offset=68 (local.get $ctl))
+        (i32.mul (i32.mul (local.get $rowBlock)
+                          (i32.add (i32.load offset=36 (local.get $ctl)) (i32.const 4)))
+                 (local.get $ldcBytes))))
+    (local.set $outWidth (i32.load offset=120 (local.get $ctl)))
+    (local.set $positions (i32.mul (i32.load offset=116 (local.get $ctl)) (local.get $outWidth)))
+    (loop $images
+      (local.set $image (i32.div_u (local.get $row0) (local.get $positions)))
+      (local.set $position (i32.rem_u (local.get $row0) (local.get $positions)))
+      (local.set $count (i32.sub (local.get $positions) (local.get $position)))
+      (if (i32.lt_u (local.get $rows) (local.get $count))
+        (then (local.set $count (local.get $rows))))
+      (call $im2colChannelwise
+          (i32.add (i32.load offset=84 (local.get $ctl)) (i32.shl (i32.mul (local.get $image)
+              (i32.load offset=88 (local.get $ctl))) (i32.const 2)))
+          (local.get $a) (local.get $count) (i32.load offset=160 (local.get $ctl))
+          (i32.div_u (local.get $position) (local.get $outWidth))
+          (i32.rem_u (local.get $position) (local.get $outWidth))
+          (i32.load offset=92 (local.get $ctl)) (i32.load offset=96 (local.get $ctl))
+          (i32.load offset=100 (local.get $ctl)) (i32.load offset=104 (local.get $ctl))
+          (i32.load offset=108 (local.get $ctl)) (i32.load offset=112 (local.get $ctl))
+          (i32.load offset=116 (local.get $ctl)) (local.get $outWidth)
+          (i32.load offset=124 (local.get $ctl)) (i32.load offset=128 (local.get $ctl))
+          (i32.load offset=132 (local.get $ctl)) (i32.load offset=136 (local.get $ctl))
+          (i32.load offset=140 (local.get $ctl)) (i32.load offset=144 (local.get $ctl))
+          (i32.load offset=148 (local.get $ctl)) (i32.load offset=152 (local.get $ctl))
+          (i32.load offset=64 (local.get $ctl)) (local.get $c)
+          (i32.load offset=72 (local.get $ctl)) (i32.load offset=164 (local.get $ctl)))
+      (local.set $c (i32.add (local.get $c) (i32.mul (local.get $count) (local.get $ldcBytes))))
+      (local.set $row0 (i32.add (local.get $row0) (local.get $count)))
+      (local.set $rows (i32.sub (local.get $rows) (local.get $count)))
+      (br_if $images (local.get $rows))))
