@@ -37,6 +37,9 @@ const PAGE_BYTES = 65536;
  */
 const STALL_MS = 2000;
 
+/** How long a new pool waits for its workers to start, where it may wait. */
+const START_MS = 1000;
+
 interface WorkerHandle {
   terminate(): void;
 }
@@ -82,6 +85,12 @@ export class ThreadPool {
   private disposed = false;
   /** Why the pool cannot be used any more (set by a worker's error or exit, or a stall). */
   failure: string | undefined;
+  /**
+   * Whether another thread took a ticket of the last job: workers start asynchronously (a
+   * page's only once its main thread is free), and the caller does every ticket of a job
+   * that none has joined; such a job did not run on more than one thread.
+   */
+  lastJobShared = false;
 
   /** Throws where a pool cannot be made here (the caller warns and stays on one thread). */
   constructor(readonly threads: number) {
@@ -133,6 +142,14 @@ export class ThreadPool {
     } catch (error) {
       this.dispose();
       throw error;
+    }
+    // Where this thread may block (Node), the workers get a moment to start, so the first
+    // call already shares its work; a page's workers start only once its main thread is free.
+    if (this.canBlock) {
+      const deadline = now() + START_MS;
+      for (let ready = 0; (ready = this.readyWorkers()) < threads - 1 && now() < deadline;) {
+        Atomics.wait(this.control, Control.READY, ready, 20);
+      }
     }
   }
 
@@ -191,9 +208,10 @@ export class ThreadPool {
         onRows(copied++);
       }
     };
-    let complete = false;
+    let complete = false, own = 0;
     try {
-      while (this.exports.runTickets(0, 0, 1) === 1) flush();
+      for (; this.exports.runTickets(0, 0, 1) === 1; own++) flush();
+      this.lastJobShared = own < tickets;
       complete = this.waitFor(() => {
         flush();
         return copied === rowBlocks;

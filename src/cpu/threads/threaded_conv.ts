@@ -153,6 +153,6 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
     abandonPool(pool);
     return undefined;
   }
-  countThreadedProduct(threads);
+  if (pool.lastJobShared) countThreadedProduct(threads);
   return threads * plan.rowsPerTicket * k * 4;
 }

@@ -125,6 +125,6 @@ export function convolveDepthwiseThreaded(x: Float32Array, filter: Float32Array,
     abandonPool(pool);
     return undefined;
   }
-  countThreadedProduct(threads);
+  if (pool.lastJobShared) countThreadedProduct(threads);
   return threads * 4 * microRows * patchLength(g);
 }

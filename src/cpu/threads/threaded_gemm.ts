@@ -91,7 +91,7 @@ class ThreadedGemmPlan implements GemmPlan {
           rowBlock * rowsPerTicket, Math.min(rowsPerTicket, m - rowBlock * rowsPerTicket)));
       if (!ran) {
         abandonPool(pool);
-      } else if (!this.threaded) {
+      } else if (!this.threaded && pool.lastJobShared) {
         this.threaded = true;
         countThreadedProduct(pool.threads);
       }
@@ -114,6 +114,10 @@ export function threadedGemm(threads: number): Gemm {
     name: 'wasm',
     preferredTileRows: PREFERRED_TILE_ROWS * threads,
     prepare(b, bOffset, ldb, k, n, maxRows, extraFloats = 0) {
+      // No tile of this call can reach the threshold: the one-thread plan, as cheap as before.
+      if (maxRows * k * n < minThreadedWork) {
+        return wasmGemm.prepare(b, bOffset, ldb, k, n, maxRows, extraFloats);
+      }
       const pool = threadPool(threads);
       const heap = pool?.heap(4 * ThreadedGemmPlan.floats(k, n, maxRows, extraFloats));
       if (pool === undefined || heap === undefined) {

@@ -18,6 +18,7 @@ function workerMain(C: typeof Control): void {
         (control: number, thread: number, most: number) => number;
     const control = new Int32Array(memory.buffer, 0, 64);
     Atomics.add(control, C.READY, 1);
+    Atomics.notify(control, C.READY);
     let seen = 0;
     for (;;) {
       Atomics.wait(control, C.GENERATION, seen);
