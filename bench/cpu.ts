@@ -31,6 +31,8 @@ import * as lib from '../src';
 import {CPU_GEMM_FLAG, CPU_THREADS_FLAG, disposeIm2colThreads, im2colConv2d, kernelStats, resetKernelStats, useIm2col} from '../src';
 import type {UseIm2colOptions} from '../src';
 import {cpuGemm} from '../src/cpu/gemm';
+import {WASM_BLOCKING} from '../src/cpu/gemm/blocking.generated';
+import {planTickets} from '../src/cpu/threads/threaded_conv';
 import {cnn, cnnBatch, CNN_DESCRIPTION} from './cnn';
 import {BENCH_LAYERS, BenchLayer, layerFamily, layerFlops, layerOps} from './layers';
 
@@ -195,6 +197,25 @@ function benchLayer(layer: BenchLayer): LayerResult {
     im2colWasmKernels,
     peakWorkspaceBytes,
   };
+}
+
+/**
+ * The ticket plan (src/cpu/threads/threaded_conv.ts planTickets) of each plain 2D or 1D layer
+ * at 2 to 16 threads: its granularity bounds the speedup more cores can give. A thread's
+ * largest share: whole tickets dealt out evenly, ceil(tickets / N) of them.
+ */
+function workSplit(layers: BenchLayer[]) {
+  return layers.filter(l => l.kind === 'conv2d' || l.kind === 'conv1d').map(layer => {
+    const [kh, kw, inC, outC] = layer.kind === 'conv1d' ? [1, ...layer.filter] : layer.filter;
+    const rows = layerFlops(layer) / (2 * kh * kw * inC * outC);
+    const width = Math.ceil(outC / WASM_BLOCKING.NR) * WASM_BLOCKING.NR;
+    return {name: layer.name, perThreads: [2, 4, 8, 16].map(threads => {
+      const plan = planTickets(rows, kh * kw * inC, width, threads, 64 * 2 ** 20)!;
+      const tickets = plan.rowBlocks * plan.columnBlocks;
+      return {threads, rowBlocks: plan.rowBlocks, columnBlocks: plan.columnBlocks,
+              largestShare: Math.ceil(tickets / threads) / tickets};
+    })};
+  });
 }
 
 /** The layers the threads' 1.7x target is judged on. */
@@ -461,6 +482,16 @@ async function main() {
       `on wasm, geomean ours/tf >= 0.95x ${check(summary.ratioOnWasm >= 0.95)}` +
       (article ? `; article-2 within 2x of tf cpu ${check(article.speedupVsCpu >= 0.5)}` : ''));
 
+  const split = workSplit(layers);
+  console.log('\nHow the work splits on more cores: tickets of the threaded 2D convolutions ' +
+      '(row blocks x column blocks) and the most any one thread of N gets, as a share of the ' +
+      'layer (1/N is even; the calling thread also copies results out):');
+  for (const row of split) {
+    console.log(`  ${row.name.padEnd(14)} ` + row.perThreads.map(({threads: t, rowBlocks,
+        columnBlocks, largestShare}) => `${t}: ${rowBlocks}x${columnBlocks} ` +
+        `${(100 * largestShare).toFixed(0)}%`).join('   '));
+  }
+
   let memoryResults: MemoryResult[] = [];
   if (layers.some(l => l.name === 'large-image')) {
     memoryResults = (['im2col', 'tfCpu'] as Side[]).map(side => memoryInChild('large-image', side));
@@ -496,6 +527,7 @@ async function main() {
     layers: results,
     summary,
     largeImageMemory: memoryResults,
+    workSplit: split,
     training,
   }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
