@@ -24,7 +24,8 @@ export interface ThreadedExports {
   packB(src: number, ldb: number, dst: number, k: number, n: number, width: number): number;
   gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, k: number,
        n: number): void;
-  runTickets(control: number, thread: number): void;
+  /** Returns the tickets this thread took. */
+  runTickets(control: number, thread: number): number;
 }
 
 /** The shared memory's maximum, as gemm/wasm is built (THREADED_MAX_PAGES there). */
@@ -82,6 +83,12 @@ export class ThreadPool {
   private disposed = false;
   /** Why the pool cannot be used any more (set by a worker's error or exit, or a stall). */
   failure: string | undefined;
+  /**
+   * Whether another thread took a ticket of the last job: workers start asynchronously (a
+   * page's only once its main thread is free), and the caller does every ticket of a job
+   * that none has joined; such a job did not run on more than one thread.
+   */
+  lastJobShared = false;
 
   /** Throws where a pool cannot be made here (the caller warns and stays on one thread). */
   constructor(readonly threads: number) {
@@ -173,7 +180,7 @@ export class ThreadPool {
     Atomics.store(this.next, Control.NEXT / 2, BigInt(tickets) << BigInt(32));
     Atomics.add(control, Control.GENERATION, 1);
     Atomics.notify(control, Control.GENERATION);
-    this.exports.runTickets(0, 0);
+    this.lastJobShared = this.exports.runTickets(0, 0) < tickets;
     let done = Atomics.load(control, Control.DONE);
     let progress = now();
     for (let spins = 0; done !== tickets; spins++) {

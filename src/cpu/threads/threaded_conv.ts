@@ -132,6 +132,6 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
     }
     epilogue?.(out, row0, rows);
   }
-  countThreadedProduct(threads);
+  if (pool.lastJobShared) countThreadedProduct(threads);
   return threads * plan.rowsPerTicket * k * 4;
 }

@@ -84,7 +84,7 @@ class ThreadedGemmPlan implements GemmPlan {
       ran = pool.run(plan.rowBlocks * plan.columnBlocks);
       if (!ran) {
         abandonPool(pool);
-      } else if (!this.threaded) {
+      } else if (!this.threaded && pool.lastJobShared) {
         this.threaded = true;
         countThreadedProduct(pool.threads);
       }

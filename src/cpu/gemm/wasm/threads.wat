@@ -5,11 +5,12 @@
   ;; pairs one job's ticket with another's count) until none are left. A ticket is a block of
   ;; patch rows times a block of output columns: A from the module's im2col into the thread's
   ;; own A region (mode 1) or rows already in memory (mode 0), then the GEMM into C. The
-  ;; thread that finishes the last ticket wakes the waiting caller. The job's parameters are
+  ;; thread that finishes the last ticket wakes the waiting caller. Returns the tickets this
+  ;; thread took: the caller's count tells whether any other thread took part. The job's parameters are
   ;; i32 words from $ctl on (src/cpu/threads/control.ts names them); they stay fixed until
   ;; every ticket is done, so a thread that holds a ticket may read them.
-  (func (export "runTickets") (param $ctl i32) (param $thread i32)
-    (local $t i64) (local $ticket i32) (local $total i32) (local $colBlocks i32)
+  (func (export "runTickets") (param $ctl i32) (param $thread i32) (result i32)
+    (local $taken i32) (local $t i64) (local $ticket i32) (local $total i32) (local $colBlocks i32)
     (local $row0 i32) (local $rows i32) (local $col0 i32) (local $colEnd i32) (local $a i32)
     (local $lda i32) (local $k i32) (local $ldc i32) (local $n i32) (local $positions i32)
     (local $position i32) (local $image i32) (local $outWidth i32)
@@ -18,6 +19,7 @@
       (local.set $ticket (i32.wrap_i64 (local.get $t)))
       (local.set $total (i32.wrap_i64 (i64.shr_u (local.get $t) (i64.const 32))))
       (br_if $none (i32.ge_u (local.get $ticket) (local.get $total)))
+      (local.set $taken (i32.add (local.get $taken) (i32.const 1)))
       (local.set $colBlocks (i32.load offset=40 (local.get $ctl)))
       (local.set $lda (i32.load offset=60 (local.get $ctl)))
       (local.set $k (i32.load offset=76 (local.get $ctl)))
@@ -70,4 +72,5 @@
                            (i32.const 1))
                   (local.get $total))
         (then (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const -1)))))
-      (br $tickets))))
+      (br $tickets)))
+    (local.get $taken))
