@@ -11,6 +11,10 @@
  *
  * A function given to `run` is sent as source text, so it may use only its arguments: the
  * page globals ({tf, webgl, lib, ...extra modules}) and one JSON argument.
+ *
+ * With `headers` the page is served from http://im2col.test/ with those response headers
+ * (COOP/COEP for cross-origin isolation, a CSP), its script a same-origin file, rather than
+ * set on about:blank, which no header can reach.
  */
 import * as esbuild from 'esbuild';
 import {existsSync, readFileSync} from 'fs';
@@ -64,28 +68,53 @@ export function bundlePageScript(extra: Record<string, string> = {}): string {
   return script;
 }
 
+/** Where an `open` with `headers` serves the page and its script. */
+// localhost: a potentially trustworthy origin, as cross-origin isolation needs; nothing
+// listens there, the route answers.
+const PAGE_URL = 'http://localhost:8137/';
+
+export interface PageOptions {
+  /** Serve the page from PAGE_URL with these response headers (see above). */
+  headers?: Record<string, string>;
+  /** Open the page in this browser, which `close` then leaves open; default: a new one. */
+  browser?: Browser;
+}
+
 export class TfjsPage {
-  private constructor(private browser: Browser, readonly page: Page,
-                      private readonly errors: string[],
+  private constructor(private browser: Browser, private readonly ownsBrowser: boolean,
+                      readonly page: Page, private readonly errors: string[],
                       /** The tfjs-backend-wasm binaries the page has fetched, in order. */
-                      readonly wasmBinaries: string[]) {}
+                      readonly wasmBinaries: string[],
+                      /** The page's console messages (type, text), in order. */
+                      readonly consoleMessages: Array<{type: string, text: string}>) {}
 
   /** Launches Chromium and loads the bundle; `extra` adds modules to the page globals. */
-  static async open(extra: Record<string, string> = {}): Promise<TfjsPage> {
+  static async open(extra: Record<string, string> = {}, options: PageOptions = {}):
+      Promise<TfjsPage> {
     const script = bundlePageScript(extra);
-    const browser = await launchChromium();
+    const browser = options.browser ?? await launchChromium();
+    let page: Page | undefined;
     try {
-      const page = await browser.newPage();
+      page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', error => errors.push(String(error)));
-      // Everything else the page needs is inline: refuse any other request. The page is
-      // about:blank (origin null): its fetch of a binary is cross-origin, hence the CORS
-      // header; application/wasm lets WebAssembly.instantiateStreaming take it.
+      const consoleMessages: Array<{type: string, text: string}> = [];
+      page.on('console', message => consoleMessages.push({type: message.type(), text: message.text()}));
+      const {headers} = options;
+      // Everything else the page needs is inline: refuse any other request. A page on
+      // about:blank (origin null) fetches a binary cross-origin, hence the CORS header;
+      // application/wasm lets WebAssembly.instantiateStreaming take it.
       const wasmBinaries: string[] = [];
       const wasmDir = path.join(path.dirname(
           require.resolve(`${WASM_BACKEND}/package.json`, {paths: [ROOT]})), 'dist');
       await page.route('**/*', route => {
         const url = route.request().url();
+        if (headers !== undefined && (url === PAGE_URL || url === `${PAGE_URL}bundle.js`)) {
+          return url === PAGE_URL ?
+              route.fulfill({status: 200, contentType: 'text/html', headers, body:
+                  '<!doctype html><html><body><script src="/bundle.js"></script></body></html>'}) :
+              route.fulfill({status: 200, contentType: 'text/javascript', headers, body: script});
+        }
         const file = url.startsWith(WASM_BINARIES_URL) ? url.slice(WASM_BINARIES_URL.length) : '';
         if (!WASM_BINARY.test(file) || !existsSync(path.join(wasmDir, file))) return route.abort();
         wasmBinaries.push(file);
@@ -93,11 +122,19 @@ export class TfjsPage {
                               headers: {'Access-Control-Allow-Origin': '*'},
                               body: readFileSync(path.join(wasmDir, file))});
       });
-      await page.setContent('<!doctype html><html><body></body></html>');
-      await page.addScriptTag({content: script});
-      return new TfjsPage(browser, page, errors, wasmBinaries);
+      if (headers === undefined) {
+        await page.setContent('<!doctype html><html><body></body></html>');
+        await page.addScriptTag({content: script});
+      } else {
+        await page.goto(PAGE_URL);
+        if (!(await page.evaluate(() => '__tfjsPage' in globalThis))) {
+          throw new Error(`the page's script did not run (page errors: ${errors.join('; ')})`);
+        }
+      }
+      return new TfjsPage(browser, options.browser === undefined, page, errors, wasmBinaries,
+                          consoleMessages);
     } catch (error) {
-      await browser.close();
+      await (options.browser === undefined ? browser.close() : page?.close());
       throw error;
     }
   }
@@ -160,6 +197,6 @@ export class TfjsPage {
   }
 
   async close(): Promise<void> {
-    await this.browser.close();
+    await (this.ownsBrowser ? this.browser.close() : this.page.close());
   }
 }
