@@ -23,6 +23,13 @@ const {MR, NR, tileRows: PREFERRED_TILE_ROWS} = WASM_BLOCKING;
  */
 export let minThreadedWork = 2 ** 21;
 
+/**
+ * Multiply-adds per input value below which a call stays on the calling thread: the input is
+ * copied into the shared memory before any thread starts, which a layer this light (a
+ * strided depthwise one, say) does not earn back (measured with bench/cpu.ts).
+ */
+export const MIN_WORK_PER_INPUT = 4;
+
 /** For tests: thread every call whatever its size (0), or restore the measured threshold. */
 export function setMinThreadedWork(work: number): void {
   minThreadedWork = work;
@@ -62,9 +69,13 @@ export function planTickets(m: number, k: number, width: number, threads: number
   for (let columnBlocks = 1; columnBlocks <= panels; columnBlocks++) {
     const columnsPerTicket = Math.ceil(panels / columnBlocks) * NR;
     if (columnBlocks > 1 && columnsPerTicket * (columnBlocks - 1) >= width) continue;
-    const rowsPerTicket = Math.min(maxRows,
-        roundUp(Math.ceil(m / Math.ceil(wanted / columnBlocks)), MR));
-    const rowBlocks = Math.ceil(m / rowsPerTicket);
+    // As many row blocks as the rows per ticket allow, rounded up to whole rounds of
+    // tickets over the threads, so no thread is left with one ticket more than another.
+    let rowBlocks = Math.max(Math.ceil(wanted / columnBlocks), Math.ceil(m / maxRows));
+    rowBlocks = Math.min(Math.ceil(m / MR),
+        roundUp(rowBlocks * columnBlocks, threads) / columnBlocks | 0 || rowBlocks);
+    const rowsPerTicket = Math.min(maxRows, roundUp(Math.ceil(m / rowBlocks), MR));
+    rowBlocks = Math.ceil(m / rowsPerTicket);
     const cost = rowBlocks * k * width + columnBlocks * m * k;
     const enough = rowBlocks * columnBlocks >= wanted;
     const bestEnough = best !== undefined && best.rowBlocks * best.columnBlocks >= wanted;
@@ -90,7 +101,8 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
   const k = patchLength(g), n = g.outChannels;
   const rowsPerImage = g.outHeight * g.outWidth;
   const totalRows = g.batchSize * rowsPerImage;
-  if (totalRows * k * n < minThreadedWork) return undefined;
+  const work = totalRows * k * n;
+  if (work < minThreadedWork || work < MIN_WORK_PER_INPUT * x.length) return undefined;
   const width = roundUp(n, NR);
   const plan = planTickets(totalRows, k, width, threads, workspaceBudget());
   if (plan === undefined) return undefined;

@@ -12,7 +12,7 @@ import type {TileEpilogue} from '../conv_im2col';
 import {copyTileOut} from '../gemm/gemm_wasm';
 import {Control, CONTROL_BYTES} from './control';
 import {abandonPool, threadPool} from './pool';
-import {minThreadedWork} from './threaded_conv';
+import {MIN_WORK_PER_INPUT, minThreadedWork} from './threaded_conv';
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
@@ -38,15 +38,17 @@ export function convolveDepthwiseThreaded(x: Float32Array, filter: Float32Array,
   const taps = g.filterHeight * g.filterWidth;
   const rowsPerImage = g.outHeight * g.outWidth;
   const totalRows = g.batchSize * rowsPerImage;
-  if (totalRows * taps * outChannels < minThreadedWork) return undefined;
+  const work = totalRows * taps * outChannels;
+  if (work < minThreadedWork || work < MIN_WORK_PER_INPUT * x.length) return undefined;
   // Every thread's patch rows together stay within the workspace budget.
   microRows = Math.min(microRows,
                        Math.floor(patchRowsPerTile(g, workspaceBudget()) / threads));
   if (microRows < 1) return undefined;
   const pool = threadPool(threads);
   if (pool === undefined) return undefined;
-  const rowsPerTicket = Math.min(MAX_TICKET_ROWS,
-      roundUp(Math.ceil(totalRows / (TICKETS_PER_THREAD * threads)), 4));
+  const rowBlocksWanted = roundUp(Math.max(TICKETS_PER_THREAD * threads,
+                                            Math.ceil(totalRows / MAX_TICKET_ROWS)), threads);
+  const rowsPerTicket = roundUp(Math.ceil(totalRows / rowBlocksWanted), 4);
   const rowBlocks = Math.ceil(totalRows / rowsPerTicket);
 
   // Bytes: [control][W: multiplier blocks of taps×cPad][x][C: rowsPerTicket + 4 rows per
