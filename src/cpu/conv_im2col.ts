@@ -174,10 +174,11 @@ function convolution2d(x: Float32Array, filter: Float32Array, g: ConvGeometry,
  * The 2D convolution of geometry g (grouped and depthwise included). Returns the output and
  * the size of the patch-matrix workspace it used, in bytes. `out`, if given, receives the
  * result instead of a new array (g.outShape's size; every element is written): the wasm
- * driver passes a view of its backend's heap.
+ * driver passes a view of its backend's heap. `filterKey` (the filter tensor's dataId) lets
+ * the worker threads keep the filter packed for the next call with the same tensor.
  */
 export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeometry,
-                               epilogue?: TileEpilogue, out?: Float32Array):
+                               epilogue?: TileEpilogue, out?: Float32Array, filterKey?: object):
     {out: Float32Array, workspaceBytes: number} {
   out = outputArray(out, util.sizeFromShape(g.outShape));
   const totalRows = g.batchSize * g.outHeight * g.outWidth;
@@ -189,7 +190,7 @@ export function convolveIm2col(x: Float32Array, filter: Float32Array, g: ConvGeo
   const {groups} = g;
   if (groups === 1) {
     if (cpuGemm().name === 'wasm') {
-      const threadedBytes = convolveThreaded(x, filter, g, out, epilogue);
+      const threadedBytes = convolveThreaded(x, filter, g, out, epilogue, filterKey);
       if (threadedBytes !== undefined) return {out, workspaceBytes: threadedBytes};
     }
     const tileRows = convolveRows(convolution2d(x, filter, g, 0, g.outChannels), out, epilogue);

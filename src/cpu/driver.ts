@@ -27,7 +27,8 @@ export const cpuDriver: BackendDriver<MathBackendCPU> = {
     const tile = epilogue == null ? undefined :
         cpuTileEpilogue(epilogue, g, t => valuesOf(backend, t));
     const {out, workspaceBytes} =
-        convolveIm2col(valuesOf(backend, x), valuesOf(backend, filter), g, tile);
+        convolveIm2col(valuesOf(backend, x), valuesOf(backend, filter), g, tile, undefined,
+                       filter.dataId);
     return {out: backend.makeTensorInfo(outShape, 'float32', out), workspaceBytes};
   },
   convTranspose(backend, dy, filter, g) {

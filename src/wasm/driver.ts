@@ -84,7 +84,7 @@ export const wasmDriver: BackendDriver<BackendWasm> = {
     const tile = epilogue == null ? undefined :
         cpuTileEpilogue(epilogue, g, t => viewOf(backend, t));
     const {workspaceBytes} = convolveIm2col(viewOf(backend, x), viewOf(backend, filter), g, tile,
-                                            viewOf(backend, out));
+                                            viewOf(backend, out), filter.dataId);
     return {out, workspaceBytes};
   },
   convTranspose(backend, dy, filter, g) {

@@ -37,6 +37,18 @@ const PAGE_BYTES = 65536;
  */
 const STALL_MS = 2000;
 
+/** Packed filters kept for later calls, bytes at most (tfjs-wasm keeps XNNPACK's for good). */
+const PACKED_FILTERS_MAX_BYTES = 256 * 2 ** 20;
+
+/** A filter packed for the threads' GEMM, at byte `at` of the shared memory. */
+export interface PackedFilter {
+  at: number;
+  k: number;
+  n: number;
+  width: number;
+  hasNonFinite: boolean;
+}
+
 /** How long a new pool waits for its workers to start, where it may wait. */
 const START_MS = 1000;
 
@@ -85,6 +97,16 @@ export class ThreadPool {
   private disposed = false;
   /** Why the pool cannot be used any more (set by a worker's error or exit, or a stall). */
   failure: string | undefined;
+  /**
+   * Filters packed for the threads, kept for the next call with the same filter tensor (its
+   * dataId: tfjs tensors never change their values), as tfjs's wasm backend keeps XNNPACK's
+   * packed weights. They sit from CONTROL_BYTES to `freeFrom`; a call's own regions start
+   * at `freeFrom`. When they would pass PACKED_FILTERS_MAX_BYTES they are all dropped.
+   */
+  private packedFilters = new WeakMap<object, PackedFilter>();
+  /** The first byte past the kept filters: where a call's own regions may start. */
+  freeFrom = CONTROL_BYTES;
+
   /**
    * Whether another thread took a ticket of the last job: workers start asynchronously (a
    * page's only once its main thread is free), and the caller does every ticket of a job
@@ -160,6 +182,32 @@ export class ThreadPool {
   /** Workers that have started and take tickets. */
   readyWorkers(): number {
     return Atomics.load(this.control, Control.READY);
+  }
+
+  /** The packed filter kept for `key` with these sizes, if any. */
+  packedFilter(key: object, k: number, n: number, width: number): PackedFilter | undefined {
+    const kept = this.packedFilters.get(key);
+    return kept !== undefined && kept.k === k && kept.n === n && kept.width === width ?
+        kept : undefined;
+  }
+
+  /**
+   * Room for a packed filter of `bytes` that will be kept for `key` (the caller packs it
+   * there and calls keepFilter); undefined where it cannot be had (the caller packs it
+   * among its own regions instead).
+   */
+  roomForFilter(bytes: number): number | undefined {
+    if (bytes > PACKED_FILTERS_MAX_BYTES / 4) return undefined;
+    if (this.freeFrom + bytes > CONTROL_BYTES + PACKED_FILTERS_MAX_BYTES) {
+      this.packedFilters = new WeakMap();
+      this.freeFrom = CONTROL_BYTES;
+    }
+    return this.freeFrom;
+  }
+
+  keepFilter(key: object, filter: PackedFilter, bytes: number): void {
+    this.packedFilters.set(key, filter);
+    this.freeFrom = Math.ceil((filter.at + bytes) / 64) * 64;
   }
 
   /** The memory as floats, with at least `bytes`; undefined where it cannot grow so far. */

@@ -11,7 +11,7 @@ import {countThreadedProduct} from '../../stats';
 import type {TileEpilogue} from '../conv_im2col';
 import {WASM_BLOCKING} from '../gemm/blocking.generated';
 import {copyTileOut} from '../gemm/gemm_wasm';
-import {Control, CONTROL_BYTES} from './control';
+import {Control} from './control';
 import {abandonPool, threadPool} from './pool';
 
 const {MR, NR, tileRows: PREFERRED_TILE_ROWS} = WASM_BLOCKING;
@@ -95,7 +95,8 @@ export function planTickets(m: number, k: number, width: number, threads: number
  * `out` is then untouched).
  */
 export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvGeometry,
-                                 out: Float32Array, epilogue?: TileEpilogue): number | undefined {
+                                 out: Float32Array, epilogue?: TileEpilogue,
+                                 filterKey?: object): number | undefined {
   const threads = cpuThreads();
   if (threads === 1) return undefined;
   const k = patchLength(g), n = g.outChannels;
@@ -109,17 +110,32 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
   const pool = threadPool(threads);
   if (pool === undefined) return undefined;
 
-  // Bytes: [control][packed B][x (the filter as given, while it is packed)][C][A per thread].
-  const bAt = CONTROL_BYTES;
-  const xAt = roundUp(bAt + 4 * k * width, 16);
+  // Bytes: [control][kept packed filters][packed B, unless kept][x (the filter as given,
+  // while it is packed)][C][A per thread][finished tickets per row block].
+  const bBytes = 4 * k * width;
+  let kept = filterKey === undefined ? undefined : pool.packedFilter(filterKey, k, n, width);
+  const keepAt = kept === undefined && filterKey !== undefined ?
+      pool.roomForFilter(bBytes) : undefined;
+  const bAt = kept?.at ?? keepAt ?? pool.freeFrom;
+  const xAt = roundUp(kept !== undefined || keepAt !== undefined ? pool.freeFrom + bBytes :
+                                                                    bAt + bBytes, 16);
   const cAt = roundUp(xAt + 4 * x.length, 16);
   const aAt = roundUp(cAt + 4 * roundUp(totalRows, MR) * width, 16);
   const aStride = roundUp(4 * roundUp(plan.rowsPerTicket, MR) * k, 16);
   const rowDoneAt = aAt + threads * aStride;
   const heap = pool.heap(Math.max(rowDoneAt + 4 * plan.rowBlocks, xAt + 4 * k * n));
   if (heap === undefined) return undefined;
-  heap.set(filter.length === k * n ? filter : filter.subarray(0, k * n), xAt / 4);
-  if (pool.exports.packB(xAt, n, bAt, k, n, width) !== 0) return undefined;
+  if (kept === undefined) {
+    heap.set(filter.length === k * n ? filter : filter.subarray(0, k * n), xAt / 4);
+    const hasNonFinite = pool.exports.packB(xAt, n, bAt, k, n, width) !== 0;
+    if (keepAt !== undefined) {
+      kept = {at: keepAt, k, n, width, hasNonFinite};
+      pool.keepFilter(filterKey!, kept, bBytes);
+    }
+    if (hasNonFinite) return undefined;
+  } else if (kept.hasNonFinite) {
+    return undefined;
+  }
   heap.set(x, xAt / 4);
 
   const channelsLast = g.dataFormat === 'channelsLast';

@@ -10,7 +10,7 @@ import {ConvGeometry, patchLength, patchRowsPerTile} from '../../geometry';
 import {countThreadedProduct} from '../../stats';
 import type {TileEpilogue} from '../conv_im2col';
 import {copyTileOut} from '../gemm/gemm_wasm';
-import {Control, CONTROL_BYTES} from './control';
+import {Control} from './control';
 import {abandonPool, threadPool} from './pool';
 import {MIN_WORK_PER_INPUT, minThreadedWork} from './threaded_conv';
 
@@ -51,11 +51,11 @@ export function convolveDepthwiseThreaded(x: Float32Array, filter: Float32Array,
   const rowsPerTicket = roundUp(Math.ceil(totalRows / rowBlocksWanted), 4);
   const rowBlocks = Math.ceil(totalRows / rowsPerTicket);
 
-  // Bytes: [control][W: multiplier blocks of taps×cPad][x][C: rowsPerTicket + 4 rows per
+  // Bytes: [control][kept packed filters][W: multiplier blocks of taps×cPad][x][C: rowsPerTicket + 4 rows per
   // block][A per thread][finished tickets per block].
   const cPad = roundUp(channels, 4);
   const ldc = multiplier * cPad;
-  const wAt = CONTROL_BYTES;
+  const wAt = pool.freeFrom;
   const xAt = roundUp(wAt + 4 * multiplier * taps * cPad, 16);
   const cAt = roundUp(xAt + 4 * x.length, 16);
   const blockFloats = (rowsPerTicket + 4) * ldc;

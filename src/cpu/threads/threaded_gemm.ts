@@ -11,7 +11,7 @@ import {WASM_BLOCKING} from '../gemm/blocking.generated';
 import type {Gemm, GemmEpilogue, GemmPlan} from '../gemm/gemm';
 import {copyTileOut, registerWasmMemory, wasmGemm} from '../gemm/gemm_wasm';
 import {countThreadedProduct} from '../../stats';
-import {Control, CONTROL_BYTES} from './control';
+import {Control} from './control';
 import {abandonPool, threadPool, ThreadPool} from './pool';
 import {minThreadedWork, planTickets} from './threaded_conv';
 
@@ -27,6 +27,8 @@ class ThreadedGemmPlan implements GemmPlan {
   readonly filterHasNonFinite: boolean;
   private readonly width: number;
   private readonly cAt: number;
+  /** Where the packed B starts, in floats. */
+  private readonly bPacked: number;
   /** Room for the job's finished-ticket count per row block (at most one per row). */
   private readonly rowDoneAt: number;
   /** Whether a tile of this plan ran on more than one thread (it is counted once). */
@@ -35,10 +37,11 @@ class ThreadedGemmPlan implements GemmPlan {
   constructor(private readonly pool: ThreadPool, private readonly heap: Float32Array,
               b: Float32Array, bOffset: number, ldb: number, readonly k: number,
               readonly n: number, maxRows: number, extraFloats: number) {
-    // Floats: [control][packed B: k×width][scratch][A: tileRows×k][C: tileRows×width]; B as
-    // given is staged after the packed B while it is packed, as in the one-thread plan.
+    // Floats: [control][kept packed filters][packed B: k×width][scratch][A: tileRows×k]
+    // [C: tileRows×width]; B as given is staged after the packed B while it is packed, as in
+    // the one-thread plan.
     const width = this.width = roundUp(n, NR);
-    const bPacked = CONTROL_BYTES / 4;
+    const bPacked = this.bPacked = pool.freeFrom / 4;
     const bAt = bPacked + k * width;
     this.scratchOffset = bAt;
     this.aOffset = roundUp(bAt + extraFloats, 4);
@@ -53,9 +56,10 @@ class ThreadedGemmPlan implements GemmPlan {
   }
 
   /** Floats the plan needs for these sizes. */
-  static floats(k: number, n: number, maxRows: number, extraFloats: number): number {
+  static floats(base: number, k: number, n: number, maxRows: number, extraFloats: number):
+      number {
     const width = roundUp(n, NR);
-    const bAt = CONTROL_BYTES / 4 + k * width;
+    const bAt = base + k * width;
     const cAt = roundUp(roundUp(bAt + extraFloats, 4) + roundUp(maxRows, MR) * k, 4);
     return Math.max(cAt + roundUp(maxRows, MR) * (width + 1), bAt + k * n + 4);
   }
@@ -83,7 +87,7 @@ class ThreadedGemmPlan implements GemmPlan {
         [Control.MODE, 0], [Control.ROWS_PER_TICKET, plan.rowsPerTicket],
         [Control.COLUMN_BLOCKS, plan.columnBlocks],
         [Control.COLUMNS_PER_TICKET, plan.columnsPerTicket], [Control.TOTAL_ROWS, m],
-        [Control.A, aAddress], [Control.LDA, lda], [Control.B, CONTROL_BYTES],
+        [Control.A, aAddress], [Control.LDA, lda], [Control.B, 4 * this.bPacked],
         [Control.C, 4 * cAt], [Control.LDC, width], [Control.K, k], [Control.N, width]];
       for (const [index, value] of words) pool.control[index] = value;
       const {rowsPerTicket} = plan;
@@ -97,7 +101,7 @@ class ThreadedGemmPlan implements GemmPlan {
       }
     }
     if (!ran) {
-      pool.exports.gemm(aAddress, lda, CONTROL_BYTES, 4 * cAt, width, roundUp(m, MR), k, width);
+      pool.exports.gemm(aAddress, lda, 4 * this.bPacked, 4 * cAt, width, roundUp(m, MR), k, width);
       copyOut(0, m);
     }
     epilogue?.(c, cOffset, m);
@@ -119,7 +123,8 @@ export function threadedGemm(threads: number): Gemm {
         return wasmGemm.prepare(b, bOffset, ldb, k, n, maxRows, extraFloats);
       }
       const pool = threadPool(threads);
-      const heap = pool?.heap(4 * ThreadedGemmPlan.floats(k, n, maxRows, extraFloats));
+      const heap = pool?.heap(
+          4 * ThreadedGemmPlan.floats(pool.freeFrom / 4, k, n, maxRows, extraFloats));
       if (pool === undefined || heap === undefined) {
         return wasmGemm.prepare(b, bOffset, ldb, k, n, maxRows, extraFloats);
       }
