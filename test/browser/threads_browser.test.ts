@@ -32,6 +32,30 @@ const ALL = ['conv2d NHWC', 'conv2d NCHW', 'conv1d', 'strided', 'dilated',
 /** A few cases for the pages that cannot thread: a plain 2D, a 1D, a transposed (GEMM) one. */
 const SOME = ['conv2d NHWC', 'conv1d', 'conv2dTranspose (useIm2col)'];
 
+/**
+ * Asked for 2 threads, three rounds of SOME with `pauseMs` between them (a refused worker's
+ * error event arrives after the call that made it) give tfjs's results on one thread, with
+ * exactly one warning.
+ */
+async function expectOneThreadAfterOneWarning(page: TfjsPage, pauseMs: number): Promise<void> {
+  const rounds = await page.run(async ({tf, lib, probe}, [names, pause]) => {
+    tf.env().set(lib.CPU_THREADS_FLAG, 2);
+    const out = [];
+    for (let round = 0; round < 3; round++) {
+      out.push(...(probe as Probe).runCases(tf, lib, names as string[]));
+      await new Promise(resolve => setTimeout(resolve, pause as number));
+    }
+    return out;
+  }, [SOME, pauseMs]);
+  for (const result of rounds) {
+    expect(result.relError).toBeLessThan(1e-4);
+    expect(result.threadedProducts).toBe(0);
+  }
+  const warnings = consoleOf(page, 'warning');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0].startsWith(WARNING)).toBe(true);
+}
+
 let browser: Browser;
 
 beforeAll(async () => {
@@ -143,22 +167,7 @@ describe('a page that is not cross-origin isolated', () => {
   });
 
   it('asked for 2 threads, warns once and runs on one', async () => {
-    const rounds = await page.run(async ({tf, lib, probe}, names) => {
-      tf.env().set(lib.CPU_THREADS_FLAG, 2);
-      const out = [];
-      for (let round = 0; round < 3; round++) {
-        out.push(...(probe as Probe).runCases(tf, lib, names));
-        await new Promise(resolve => setTimeout(resolve, 50));
-      }
-      return out;
-    }, SOME);
-    for (const result of rounds) {
-      expect(result.relError).toBeLessThan(1e-4);
-      expect(result.threadedProducts).toBe(0);
-    }
-    const warnings = consoleOf(page, 'warning');
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0].startsWith(WARNING)).toBe(true);
+    await expectOneThreadAfterOneWarning(page, 50);
   });
 });
 
@@ -169,22 +178,7 @@ it('an isolated page whose CSP forbids workers warns once and runs on one thread
     expect(info.crossOriginIsolated).toBe(true);
     // The refusal reaches the pool as a worker's error event, after the call that made it:
     // pauses between the rounds let it arrive.
-    const rounds = await page.run(async ({tf, lib, probe}, names) => {
-      tf.env().set(lib.CPU_THREADS_FLAG, 2);
-      const out = [];
-      for (let round = 0; round < 3; round++) {
-        out.push(...(probe as Probe).runCases(tf, lib, names));
-        await new Promise(resolve => setTimeout(resolve, 200));
-      }
-      return out;
-    }, SOME);
-    for (const result of rounds) {
-      expect(result.relError).toBeLessThan(1e-4);
-      expect(result.threadedProducts).toBe(0);
-    }
-    const warnings = consoleOf(page, 'warning');
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0].startsWith(WARNING)).toBe(true);
+    await expectOneThreadAfterOneWarning(page, 200);
   } finally {
     await page.close();
   }

@@ -1,3 +1,5 @@
+import type {ConvGeometry} from '../../geometry';
+
 /**
  * The control block every thread of a pool reads: i32 words at the start of the shared
  * memory. The threaded build's work loop (gemm/wasm/threads.wat, runTickets) reads the
@@ -63,3 +65,48 @@ export const Control = {
 
 /** Bytes the control block takes at the start of the memory (the rest is the job's). */
 export const CONTROL_BYTES = 256;
+
+/**
+ * The words of the module's im2col for geometry g (its input, with `channels` channels, at
+ * byte xAt of the shared memory): the strides of x's layout and the geometry.
+ */
+export function im2colWords(g: ConvGeometry, xAt: number, channels: number):
+    Array<[number, number]> {
+  const channelsLast = g.dataFormat === 'channelsLast';
+  const {inHeight, inWidth} = g;
+  return [
+    [Control.X, xAt], [Control.IMAGE_STEP, inHeight * inWidth * channels],
+    [Control.ROW_STEP, channelsLast ? inWidth * channels : inWidth],
+    [Control.COL_STEP, channelsLast ? channels : 1],
+    // One channel in NCHW lies like NHWC: its columns are contiguous.
+    [Control.CHANNEL_STEP, channelsLast || channels === 1 ? 1 : inHeight * inWidth],
+    [Control.IN_HEIGHT, inHeight], [Control.IN_WIDTH, inWidth], [Control.IN_CHANNELS, channels],
+    [Control.OUT_HEIGHT, g.outHeight], [Control.OUT_WIDTH, g.outWidth],
+    [Control.FILTER_HEIGHT, g.filterHeight], [Control.FILTER_WIDTH, g.filterWidth],
+    [Control.STRIDE_HEIGHT, g.strideHeight], [Control.STRIDE_WIDTH, g.strideWidth],
+    [Control.DILATION_HEIGHT, g.dilationHeight], [Control.DILATION_WIDTH, g.dilationWidth],
+    [Control.PAD_TOP, g.padInfo.top], [Control.PAD_LEFT, g.padInfo.left],
+  ];
+}
+
+/**
+ * Output rows [first, end) of a convolution with `channels` output channels and
+ * `rowsPerImage` positions an image, as runs the output's layout writes at once (channels
+ * first: within one image, so each of their channels is one run, as the epilogue expects):
+ * [row0, rows, offset, rowStride, colStride], row r's channel o at offset + (r - row0) *
+ * rowStride + o * colStride.
+ */
+export function* outputRuns(first: number, end: number, rowsPerImage: number, channels: number,
+                            channelsLast: boolean):
+    Generator<[number, number, number, number, number]> {
+  for (let row0 = first, rows = 0; row0 < end; row0 += rows) {
+    if (channelsLast) {
+      rows = end - row0;
+      yield [row0, rows, row0 * channels, channels, 1];
+    } else {
+      const image = Math.floor(row0 / rowsPerImage), position = row0 - image * rowsPerImage;
+      rows = Math.min(end - row0, rowsPerImage - position);
+      yield [row0, rows, image * channels * rowsPerImage + position, 1, rowsPerImage];
+    }
+  }
+}

@@ -11,7 +11,7 @@ import {countThreadedProduct} from '../../stats';
 import type {TileEpilogue} from '../conv_im2col';
 import {WASM_BLOCKING} from '../gemm/blocking.generated';
 import {copyTileOut} from '../gemm/gemm_wasm';
-import {Control} from './control';
+import {Control, im2colWords, outputRuns} from './control';
 import {abandonPool, threadPool} from './pool';
 
 const {MR, NR, tileRows: PREFERRED_TILE_ROWS} = WASM_BLOCKING;
@@ -138,24 +138,12 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
   }
   heap.set(x, xAt / 4);
 
-  const channelsLast = g.dataFormat === 'channelsLast';
-  const {inHeight, inWidth, inChannels} = g;
   const words: Array<[number, number]> = [
     [Control.MODE, 1], [Control.ROWS_PER_TICKET, plan.rowsPerTicket],
     [Control.COLUMN_BLOCKS, plan.columnBlocks], [Control.COLUMNS_PER_TICKET, plan.columnsPerTicket],
     [Control.TOTAL_ROWS, totalRows], [Control.A, aAt], [Control.A_THREAD_STRIDE, aStride],
     [Control.LDA, k], [Control.B, bAt], [Control.C, cAt], [Control.LDC, width], [Control.K, k],
-    [Control.N, width], [Control.X, xAt], [Control.IMAGE_STEP, inHeight * inWidth * inChannels],
-    [Control.ROW_STEP, channelsLast ? inWidth * inChannels : inWidth],
-    [Control.COL_STEP, channelsLast ? inChannels : 1],
-    // One channel in NCHW lies like NHWC: its columns are contiguous.
-    [Control.CHANNEL_STEP, channelsLast || inChannels === 1 ? 1 : inHeight * inWidth],
-    [Control.IN_HEIGHT, inHeight], [Control.IN_WIDTH, inWidth], [Control.IN_CHANNELS, inChannels],
-    [Control.OUT_HEIGHT, g.outHeight], [Control.OUT_WIDTH, g.outWidth],
-    [Control.FILTER_HEIGHT, g.filterHeight], [Control.FILTER_WIDTH, g.filterWidth],
-    [Control.STRIDE_HEIGHT, g.strideHeight], [Control.STRIDE_WIDTH, g.strideWidth],
-    [Control.DILATION_HEIGHT, g.dilationHeight], [Control.DILATION_WIDTH, g.dilationWidth],
-    [Control.PAD_TOP, g.padInfo.top], [Control.PAD_LEFT, g.padInfo.left],
+    [Control.N, width], ...im2colWords(g, xAt, g.inChannels),
   ];
   for (const [index, value] of words) pool.control[index] = value;
   // Each block of rows goes out to the output's layout, then through the epilogue, as soon
@@ -163,17 +151,10 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
   const c = cAt / 4;
   const copyOut = (rowBlock: number) => {
     const end = Math.min(totalRows, (rowBlock + 1) * plan.rowsPerTicket);
-    for (let row0 = rowBlock * plan.rowsPerTicket, rows = 0; row0 < end; row0 += rows) {
-      if (channelsLast) {
-        rows = end - row0;
-        copyTileOut(heap, c + row0 * width, width, rows, n, out, row0 * n, n, 1);
-      } else {
-        // Channels-first tiles of the epilogue stay within an image.
-        const image = Math.floor(row0 / rowsPerImage), position = row0 - image * rowsPerImage;
-        rows = Math.min(end - row0, rowsPerImage - position);
-        copyTileOut(heap, c + row0 * width, width, rows, n, out,
-                    image * n * rowsPerImage + position, 1, rowsPerImage);
-      }
+    for (const [row0, rows, offset, rowStride, colStride] of outputRuns(
+             rowBlock * plan.rowsPerTicket, end, rowsPerImage, n,
+             g.dataFormat === 'channelsLast')) {
+      copyTileOut(heap, c + row0 * width, width, rows, n, out, offset, rowStride, colStride);
       epilogue?.(out, row0, rows);
     }
   };

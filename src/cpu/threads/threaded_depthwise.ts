@@ -10,7 +10,7 @@ import {ConvGeometry, patchLength, patchRowsPerTile} from '../../geometry';
 import {countThreadedProduct} from '../../stats';
 import type {TileEpilogue} from '../conv_im2col';
 import {copyTileOut} from '../gemm/gemm_wasm';
-import {Control} from './control';
+import {Control, im2colWords, outputRuns} from './control';
 import {abandonPool, threadPool} from './pool';
 import {MIN_WORK_PER_INPUT, minThreadedWork} from './threaded_conv';
 
@@ -74,22 +74,10 @@ export function convolveDepthwiseThreaded(x: Float32Array, filter: Float32Array,
   }
   heap.set(x, xAt / 4);
 
-  const channelsLast = g.dataFormat === 'channelsLast';
-  const {inHeight, inWidth} = g;
   const words: Array<[number, number]> = [
     [Control.MODE, 3], [Control.ROWS_PER_TICKET, rowsPerTicket], [Control.COLUMN_BLOCKS, 1],
     [Control.TOTAL_ROWS, totalRows], [Control.A, aAt], [Control.A_THREAD_STRIDE, aStride],
-    [Control.B, wAt], [Control.C, cAt], [Control.LDC, ldc], [Control.X, xAt],
-    [Control.IMAGE_STEP, inHeight * inWidth * channels],
-    [Control.ROW_STEP, channelsLast ? inWidth * channels : inWidth],
-    [Control.COL_STEP, channelsLast ? channels : 1],
-    [Control.CHANNEL_STEP, channelsLast || channels === 1 ? 1 : inHeight * inWidth],
-    [Control.IN_HEIGHT, inHeight], [Control.IN_WIDTH, inWidth], [Control.IN_CHANNELS, channels],
-    [Control.OUT_HEIGHT, g.outHeight], [Control.OUT_WIDTH, g.outWidth],
-    [Control.FILTER_HEIGHT, g.filterHeight], [Control.FILTER_WIDTH, g.filterWidth],
-    [Control.STRIDE_HEIGHT, g.strideHeight], [Control.STRIDE_WIDTH, g.strideWidth],
-    [Control.DILATION_HEIGHT, g.dilationHeight], [Control.DILATION_WIDTH, g.dilationWidth],
-    [Control.PAD_TOP, g.padInfo.top], [Control.PAD_LEFT, g.padInfo.left],
+    [Control.B, wAt], [Control.C, cAt], [Control.LDC, ldc], ...im2colWords(g, xAt, channels),
     [Control.MICRO_ROWS, microRows], [Control.MULTIPLIER, multiplier],
   ];
   for (const [index, value] of words) pool.control[index] = value;
@@ -97,17 +85,8 @@ export function convolveDepthwiseThreaded(x: Float32Array, filter: Float32Array,
   const copyOut = (rowBlock: number) => {
     const first = rowBlock * rowsPerTicket, end = Math.min(totalRows, first + rowsPerTicket);
     const block = cAt / 4 + rowBlock * blockFloats;
-    for (let row0 = first, rows = 0; row0 < end; row0 += rows) {
-      let offset: number, rowStride: number, colStride: number;
-      if (channelsLast) {
-        rows = end - row0;
-        [offset, rowStride, colStride] = [row0 * outChannels, outChannels, 1];
-      } else {
-        const image = Math.floor(row0 / rowsPerImage), position = row0 - image * rowsPerImage;
-        rows = Math.min(end - row0, rowsPerImage - position);
-        [offset, rowStride, colStride] =
-            [image * outChannels * rowsPerImage + position, 1, rowsPerImage];
-      }
+    for (const [row0, rows, offset, rowStride, colStride] of outputRuns(
+             first, end, rowsPerImage, outChannels, g.dataFormat === 'channelsLast')) {
       const at = block + (row0 - first) * ldc;
       if (multiplier === 1) {
         copyTileOut(heap, at, ldc, rows, channels, out, offset, rowStride, colStride);
