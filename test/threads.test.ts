@@ -48,10 +48,15 @@ it('a call large enough goes to the threads, and gives tfjs\'s result', () => {
   tf.env().set(CPU_THREADS_FLAG, 2);
   resetKernelStats();
   const jobs = threadedJobsRun();
-  const y = im2colConv2d(x, filter, 1, 'same');
-  expectReference(y);
-  y.dispose();
-  expect(threadedJobsRun()).toBe(jobs + 1);
+  // Each call is a job for the threads; on a loaded machine the caller may finish one before
+  // the worker is scheduled (then it ran on one thread, and is not counted as threaded).
+  let calls = 0;
+  for (; calls < 20 && kernelStats().threadedProducts === 0; calls++) {
+    const y = im2colConv2d(x, filter, 1, 'same');
+    expectReference(y);
+    y.dispose();
+  }
+  expect(threadedJobsRun()).toBe(jobs + calls);
   expect(kernelStats().threadedProducts).toBe(1);
   expect(currentThreadPool()?.threads).toBe(2);
 });
@@ -78,13 +83,15 @@ it('a worker that dies holding its share of a call: one warning, the right resul
   const pool = currentThreadPool()!;
   expect(pool.readyWorkers()).toBe(1);
   const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
-  // Worker 1 takes the next ticket of the next call and exits without doing it.
+  // Worker 1 takes a ticket of the next call it gets one of, and exits without doing it.
   Atomics.store(pool.control, Control.DIE, 2);
-  const start = Date.now();
-  const y = im2colConv2d(x, filter, 1, 'same');
-  expectReference(y);
-  y.dispose();
-  expect(Date.now() - start).toBeLessThan(10000);
+  for (let call = 0; call < 20 && warn.mock.calls.length === 0; call++) {
+    const start = Date.now();
+    const y = im2colConv2d(x, filter, 1, 'same');
+    expectReference(y);
+    y.dispose();
+    expect(Date.now() - start).toBeLessThan(10000);
+  }
   expect(warn).toHaveBeenCalledTimes(1);
   expect(String(warn.mock.calls[0][0])).toMatch(/^tfjs-im2col: the CPU kernels run on one thread: .*worker thread/);
   // Later calls stay on this thread, without another warning.

@@ -12,7 +12,10 @@ export const Control = {
   DONE: 1,
   /** Words 2-3, one i64: low half the next ticket, high half the job's ticket count. */
   NEXT: 2,
-  /** Test hook: worker i + 1 takes a ticket and dies with it, as a crashed thread would. */
+  /**
+   * Test hook: worker i + 1 takes a ticket of the next job that has one left and dies with
+   * it, as a crashed thread would.
+   */
   DIE: 4,
   /** Workers that have started and wait for jobs. */
   READY: 5,

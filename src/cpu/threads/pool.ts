@@ -14,6 +14,7 @@
  * the calling thread until disposeIm2colThreads().
  */
 import {warnOnce} from '../../state';
+import {decodeBase64, describeError} from '../gemm/gemm_wasm';
 import {WASM_THREADS_BASE64} from '../gemm/wasm/gemm_wat.generated';
 import {Control, CONTROL_BYTES} from './control';
 import {workerSource} from './worker_source';
@@ -37,7 +38,7 @@ const PAGE_BYTES = 65536;
  */
 const STALL_MS = 2000;
 
-/** Packed filters kept for later calls, bytes at most (tfjs-wasm keeps XNNPACK's for good). */
+/** Packed filters kept for later calls, bytes at most. */
 const PACKED_FILTERS_MAX_BYTES = 256 * 2 ** 20;
 
 /** A filter packed for the threads' GEMM, at byte `at` of the shared memory. */
@@ -70,17 +71,6 @@ interface Host {
     postMessage(message: unknown): void;
     onerror: ((event: {message?: string}) => void) | null;
   };
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 let threadedModule: WebAssembly.Module | undefined;

@@ -117,8 +117,7 @@ export function convolveThreaded(x: Float32Array, filter: Float32Array, g: ConvG
   const keepAt = kept === undefined && filterKey !== undefined ?
       pool.roomForFilter(bBytes) : undefined;
   const bAt = kept?.at ?? keepAt ?? pool.freeFrom;
-  const xAt = roundUp(kept !== undefined || keepAt !== undefined ? pool.freeFrom + bBytes :
-                                                                    bAt + bBytes, 16);
+  const xAt = roundUp(kept !== undefined ? pool.freeFrom : bAt + bBytes, 16);
   const cAt = roundUp(xAt + 4 * x.length, 16);
   const aAt = roundUp(cAt + 4 * roundUp(totalRows, MR) * width, 16);
   const aStride = roundUp(4 * roundUp(plan.rowsPerTicket, MR) * k, 16);
