@@ -213,7 +213,9 @@ async function main() {
       `/** The assembled module (${buffer.length} bytes), base64. */\n` +
       `export const WASM_BASE64 =\n    '${Buffer.from(buffer).toString('base64')}';\n` +
       `/** The threaded build (${threaded.buffer.length} bytes), base64. */\n` +
-      `export const WASM_THREADS_BASE64 =\n    '${Buffer.from(threaded.buffer).toString('base64')}';\n`);
+      `export const WASM_THREADS_BASE64 =\n    '${Buffer.from(threaded.buffer).toString('base64')}';\n` +
+      `/** The threaded build's shared memory: at most this many 64 KiB pages. */\n` +
+      `export const THREADED_MAX_PAGES = ${THREADED_MAX_PAGES};\n`);
 }
 
 // Also jest's globalSetup, so any jest run (one file included) has the generated modules;

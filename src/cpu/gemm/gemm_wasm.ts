@@ -70,6 +70,7 @@ let shared: GemmInstance|undefined;
 /** Exports by memory buffer, so the wasm im2col finds the module that owns a plan's A. */
 const exportsOfBuffer = new WeakMap<ArrayBufferLike, GemmExports>();
 let lastView: Float32Array|undefined;
+let lastExports: GemmExports|undefined;
 
 /**
  * Tells the wasm im2col which module's exports serve a memory it did not make (the threaded
@@ -78,7 +79,6 @@ let lastView: Float32Array|undefined;
 export function registerWasmMemory(view: Float32Array, exports: object): void {
   exportsOfBuffer.set(view.buffer, exports as GemmExports);
 }
-let lastExports: GemmExports|undefined;
 
 function instantiate(): GemmInstance {
   const exports = new WebAssembly.Instance(wasmModule!).exports as unknown as GemmExports;

@@ -15,7 +15,7 @@
  */
 import {warnOnce} from '../../state';
 import {decodeBase64, describeError} from '../gemm/gemm_wasm';
-import {WASM_THREADS_BASE64} from '../gemm/wasm/gemm_wat.generated';
+import {THREADED_MAX_PAGES, WASM_THREADS_BASE64} from '../gemm/wasm/gemm_wat.generated';
 import {Control, CONTROL_BYTES} from './control';
 import {workerSource} from './worker_source';
 
@@ -28,9 +28,9 @@ export interface ThreadedExports {
   runTickets(control: number, thread: number, most: number): number;
 }
 
-/** The shared memory's maximum, as gemm/wasm is built (THREADED_MAX_PAGES there). */
-export const THREADED_MAX_BYTES = 16384 * 65536;
 const PAGE_BYTES = 65536;
+/** The shared memory's maximum, as the threaded module declares it. */
+export const THREADED_MAX_BYTES = THREADED_MAX_PAGES * PAGE_BYTES;
 
 /**
  * How long the caller waits for a ticket that makes no progress before it gives the workers
@@ -114,7 +114,7 @@ export class ThreadPool {
     }
     threadedModule ??= new WebAssembly.Module(decodeBase64(WASM_THREADS_BASE64));
     this.memory = new WebAssembly.Memory(
-        {initial: 1, maximum: THREADED_MAX_BYTES / PAGE_BYTES, shared: true});
+        {initial: 1, maximum: THREADED_MAX_PAGES, shared: true});
     this.exports = new WebAssembly.Instance(threadedModule, {env: {memory: this.memory}})
                        .exports as unknown as ThreadedExports;
     this.view = new Float32Array(this.memory.buffer);

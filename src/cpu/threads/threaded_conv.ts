@@ -46,7 +46,7 @@ export interface TicketPlan {
 }
 
 /** Tickets per thread a call is cut into at least, so threads that lag even out. */
-const TICKETS_PER_THREAD = 3;
+export const TICKETS_PER_THREAD = 3;
 
 /**
  * The cut of an m×k by k×width product into tickets, at least TICKETS_PER_THREAD per thread

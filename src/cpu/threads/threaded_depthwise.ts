@@ -12,13 +12,12 @@ import type {TileEpilogue} from '../conv_im2col';
 import {copyTileOut} from '../gemm/gemm_wasm';
 import {Control, im2colWords, outputRuns} from './control';
 import {abandonPool, threadPool} from './pool';
-import {MIN_WORK_PER_INPUT, minThreadedWork} from './threaded_conv';
+import {MIN_WORK_PER_INPUT, minThreadedWork, TICKETS_PER_THREAD} from './threaded_conv';
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
 /** Rows per ticket at most: the per-row work is small, so tickets are long. */
 const MAX_TICKET_ROWS = 2048;
-const TICKETS_PER_THREAD = 3;
 
 /**
  * The depthwise convolution of geometry g (a filter without Inf or NaN) on the pool's

@@ -18,6 +18,22 @@ import {minThreadedWork, planTickets} from './threaded_conv';
 const {MR, NR, tileRows: PREFERRED_TILE_ROWS} = WASM_BLOCKING;
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 
+/**
+ * Where a plan's regions go, in floats from `base` (the pool's free memory): [packed B:
+ * k×width][scratch][A: tileRows×k][C: tileRows×width][finished tickets per row block, at
+ * most one per row]. B as given is staged at the scratch while it is packed, as in the
+ * one-thread plan; `floats` covers that too.
+ */
+function planLayout(base: number, k: number, n: number, maxRows: number, extraFloats: number) {
+  const width = roundUp(n, NR), tileRows = roundUp(maxRows, MR);
+  const bStaged = base + k * width;
+  const aOffset = roundUp(bStaged + extraFloats, 4);
+  const cAt = roundUp(aOffset + tileRows * k, 4);
+  const rowDoneAt = cAt + tileRows * width;
+  return {width, bPacked: base, bStaged, aOffset, cAt, rowDoneAt,
+          floats: Math.max(rowDoneAt + tileRows, bStaged + k * n + 4)};
+}
+
 class ThreadedGemmPlan implements GemmPlan {
   readonly a: Float32Array;
   readonly aOffset: number;
@@ -29,39 +45,24 @@ class ThreadedGemmPlan implements GemmPlan {
   private readonly cAt: number;
   /** Where the packed B starts, in floats. */
   private readonly bPacked: number;
-  /** Room for the job's finished-ticket count per row block (at most one per row). */
+  /** Room for the job's finished-ticket count per row block. */
   private readonly rowDoneAt: number;
   /** Whether a tile of this plan ran on more than one thread (it is counted once). */
   private threaded = false;
 
   constructor(private readonly pool: ThreadPool, private readonly heap: Float32Array,
-              b: Float32Array, bOffset: number, ldb: number, readonly k: number,
-              readonly n: number, maxRows: number, extraFloats: number) {
-    // Floats: [control][kept packed filters][packed B: k×width][scratch][A: tileRows×k]
-    // [C: tileRows×width]; B as given is staged after the packed B while it is packed, as in
-    // the one-thread plan.
-    const width = this.width = roundUp(n, NR);
-    const bPacked = this.bPacked = pool.freeFrom / 4;
-    const bAt = bPacked + k * width;
-    this.scratchOffset = bAt;
-    this.aOffset = roundUp(bAt + extraFloats, 4);
+              layout: ReturnType<typeof planLayout>, b: Float32Array, bOffset: number,
+              ldb: number, readonly k: number, readonly n: number) {
+    ({width: this.width, bPacked: this.bPacked, aOffset: this.aOffset, cAt: this.cAt,
+      rowDoneAt: this.rowDoneAt} = layout);
+    this.scratchOffset = layout.bStaged;
     this.lda = k;
-    this.cAt = roundUp(this.aOffset + roundUp(maxRows, MR) * k, 4);
-    this.rowDoneAt = this.cAt + roundUp(maxRows, MR) * width;
     this.a = this.scratch = heap;
     const bLength = k === 0 ? 0 : (k - 1) * ldb + n;
     heap.set(bOffset === 0 && bLength === b.length ? b : b.subarray(bOffset, bOffset + bLength),
-             bAt);
-    this.filterHasNonFinite = pool.exports.packB(4 * bAt, ldb, 4 * bPacked, k, n, width) !== 0;
-  }
-
-  /** Floats the plan needs for these sizes. */
-  static floats(base: number, k: number, n: number, maxRows: number, extraFloats: number):
-      number {
-    const width = roundUp(n, NR);
-    const bAt = base + k * width;
-    const cAt = roundUp(roundUp(bAt + extraFloats, 4) + roundUp(maxRows, MR) * k, 4);
-    return Math.max(cAt + roundUp(maxRows, MR) * (width + 1), bAt + k * n + 4);
+             layout.bStaged);
+    this.filterHasNonFinite = pool.exports.packB(4 * layout.bStaged, ldb, 4 * this.bPacked, k,
+                                                 n, this.width) !== 0;
   }
 
   multiply(m: number, a: Float32Array, aOffset: number, lda: number, c: Float32Array,
@@ -123,13 +124,13 @@ export function threadedGemm(threads: number): Gemm {
         return wasmGemm.prepare(b, bOffset, ldb, k, n, maxRows, extraFloats);
       }
       const pool = threadPool(threads);
-      const heap = pool?.heap(
-          4 * ThreadedGemmPlan.floats(pool.freeFrom / 4, k, n, maxRows, extraFloats));
-      if (pool === undefined || heap === undefined) {
+      const layout = pool && planLayout(pool.freeFrom / 4, k, n, maxRows, extraFloats);
+      const heap = layout && pool!.heap(4 * layout.floats);
+      if (pool === undefined || layout === undefined || heap === undefined) {
         return wasmGemm.prepare(b, bOffset, ldb, k, n, maxRows, extraFloats);
       }
       registerWasmMemory(heap, pool.exports);
-      return new ThreadedGemmPlan(pool, heap, b, bOffset, ldb, k, n, maxRows, extraFloats);
+      return new ThreadedGemmPlan(pool, heap, layout, b, bOffset, ldb, k, n);
     }
   };
 }
